@@ -1,0 +1,7 @@
+#!/usr/bin/env node
+// Entry point for the `warren` command: loads the TypeScript sources through tsx.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('../src/cli/main.ts');
+await main(process.argv);

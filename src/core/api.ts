@@ -1,0 +1,216 @@
+/**
+ * The HTTP API's wire contract (under `/v1`): request schemas the hub validates and response shapes the
+ * client reads. Shared by `src/hub` and `src/client` so the two can never disagree.
+ *
+ * Auth: `Authorization: Bearer <token>`. Admin token: every route. Runner token: runner and attempt routes.
+ * Errors: `{ error: { code, message, issues? } }` with the status from `src/hub/http-status.ts`.
+ *
+ * Routes
+ * - `POST /v1/tasks` (TaskSpecInput; header `Idempotency-Key` optional) → 201 `{ task, created: true }` |
+ *   200 `{ task, created: false }`
+ * - `POST /v1/tasks/batch` `{ tasks: TaskSpecInput[] }` → 201 `{ results: EnqueueResult[] }`
+ * - `GET /v1/tasks?state=a,b&lane=&label=&repo=&cursor=&limit=` → `{ tasks, nextCursor? }`
+ * - `GET /v1/tasks/:id` → `{ task, attempts }`
+ * - `POST /v1/tasks/:id/cancel` `{ reason? }` → `{ task }`
+ * - `POST /v1/tasks/:id/retry` → `{ task }`
+ * - `GET /v1/tasks/:id/logs?after=&limit=` → `{ events }` (attempt.log and attempt.progress events)
+ * - `GET /v1/events?after=&taskId=&types=` → `text/event-stream`; resumable with `Last-Event-ID`
+ * - `POST /v1/runners` (admin) RunnerCreateRequest → 201 `{ runner, token }` (token shown once)
+ * - `GET /v1/runners` → `{ runners }`;  `DELETE /v1/runners/:id` → 204
+ * - `POST /v1/runner/register` (runner) RunnerRegisterRequest → `{ runner, config }`
+ * - `POST /v1/runner/heartbeat` (runner) RunnerHeartbeatRequest → `{ runner, revokedAttemptIds }`
+ * - `POST /v1/runner/claim` (runner) ClaimRequestBody → `{ claims: ClaimedWork[] }` (long poll)
+ * - `POST /v1/attempts/:id/heartbeat` AttemptHeartbeatRequest → `{ attempt }`
+ * - `POST /v1/attempts/:id/phase` AttemptPhaseRequest → `{ attempt }`
+ * - `POST /v1/attempts/:id/logs` AttemptLogsRequest → 204
+ * - `POST /v1/attempts/:id/complete` AttemptCompleteRequest → `{ task }`
+ * - `POST /v1/attempts/:id/fail` AttemptFailRequest → `{ task }`
+ * - `GET /healthz`, `GET /readyz`, `GET /metrics` (no auth)
+ */
+import { z } from 'zod';
+import type { FieldIssue, WarrenErrorCode } from './errors.ts';
+import {
+  LANES,
+  LIMITS,
+  logEntrySchema,
+  TASK_STATES,
+  type Attempt,
+  type Runner,
+  type Task,
+  type WarrenEvent,
+} from './types.ts';
+
+/** The error body of every non-2xx answer. */
+export interface ErrorBody {
+  error: { code: WarrenErrorCode; message: string; issues?: FieldIssue[] };
+}
+
+const capabilityList = z
+  .array(
+    z
+      .string()
+      .min(1)
+      .max(100)
+      .regex(/^[a-z0-9][a-z0-9._:/-]*$/, 'must be lowercase letters, digits and . _ : / -'),
+  )
+  .max(LIMITS.capabilities);
+
+/** `POST /v1/tasks/batch`. why: 1000 per batch keeps one transaction short while amortising HTTP cost. */
+export const taskBatchRequestSchema = z.strictObject({
+  tasks: z.array(z.unknown()).min(1).max(1_000),
+});
+
+/** Query of `GET /v1/tasks`. */
+export const listTasksQuerySchema = z.strictObject({
+  state: z
+    .string()
+    .optional()
+    .transform((value) => (value ? value.split(',').filter(Boolean) : undefined))
+    .pipe(z.array(z.enum(TASK_STATES)).optional()),
+  lane: z.enum(LANES).optional(),
+  label: z.string().max(64).optional(),
+  repo: z.string().max(2_000).optional(),
+  cursor: z.string().max(200).optional(),
+  limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** `POST /v1/tasks/:id/cancel`. */
+export const cancelTaskRequestSchema = z.strictObject({ reason: z.string().max(500).optional() });
+
+/** `POST /v1/runners`. */
+export const runnerCreateRequestSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be lowercase letters, digits and . _ -'),
+  capabilities: capabilityList.default([]),
+  slots: z.number().int().min(1).max(256).default(1),
+});
+
+/** `POST /v1/runner/register`. */
+export const runnerRegisterRequestSchema = z.strictObject({
+  capabilities: capabilityList,
+  slots: z.number().int().min(1).max(256),
+  version: z.string().max(100).optional(),
+  hostname: z.string().max(255).optional(),
+});
+
+/** `POST /v1/runner/heartbeat`. */
+export const runnerHeartbeatRequestSchema = z.strictObject({
+  status: z.enum(['online', 'draining']).default('online'),
+  /** Attempts the runner believes it holds; the answer lists those the hub has revoked. */
+  attemptIds: z.array(z.string().max(100)).max(1_000).default([]),
+});
+
+/** `POST /v1/runner/claim`. why: 30 s long poll stays under common proxy idle timeouts (60 s). */
+export const claimRequestSchema = z.strictObject({
+  limit: z.number().int().min(1).max(256).default(1),
+  waitMs: z.number().int().min(0).max(30_000).default(30_000),
+});
+
+const leaseTokenSchema = z.string().min(1).max(200);
+
+/** `POST /v1/attempts/:id/heartbeat`. */
+export const attemptHeartbeatRequestSchema = z.strictObject({
+  leaseToken: leaseTokenSchema,
+  message: z.string().max(1_000).optional(),
+});
+
+/** `POST /v1/attempts/:id/phase`. */
+export const attemptPhaseRequestSchema = z.strictObject({
+  leaseToken: leaseTokenSchema,
+  phase: z.enum(['running', 'verifying']),
+  message: z.string().max(1_000).optional(),
+  branch: z.string().max(300).optional(),
+  worktreePath: z.string().max(4_000).optional(),
+});
+
+/** `POST /v1/attempts/:id/logs`. */
+export const attemptLogsRequestSchema = z.strictObject({
+  leaseToken: leaseTokenSchema,
+  entries: z.array(logEntrySchema).min(1).max(200),
+});
+
+const criterionResultSchema = z.strictObject({
+  description: z.string().max(500),
+  command: z.string().max(10_000).optional(),
+  passed: z.boolean(),
+  exitCode: z.number().int().nullable(),
+  timedOut: z.boolean(),
+  durationMs: z.number().min(0),
+  output: z.string().max(LIMITS.logChunkLength),
+});
+
+const verificationRoundSchema = z.strictObject({
+  round: z.number().int().min(1).max(100),
+  passed: z.boolean(),
+  criteria: z.array(criterionResultSchema).max(LIMITS.criteria),
+});
+
+/** `POST /v1/attempts/:id/complete`. */
+export const attemptCompleteRequestSchema = z.strictObject({
+  leaseToken: leaseTokenSchema,
+  result: z.strictObject({
+    branch: z.string().max(300),
+    baseBranch: z.string().max(300),
+    baseSha: z.string().max(64),
+    commitSha: z.string().max(64).optional(),
+    changedFiles: z.array(z.string().max(4_000)).max(10_000),
+    pushed: z.boolean(),
+    summary: z.string().max(10_000).optional(),
+  }),
+  verification: z.array(verificationRoundSchema).max(20).default([]),
+});
+
+/** `POST /v1/attempts/:id/fail`. */
+export const attemptFailRequestSchema = z.strictObject({
+  leaseToken: leaseTokenSchema,
+  error: z.strictObject({
+    message: z.string().max(10_000),
+    kind: z.string().min(1).max(100),
+    retryable: z.boolean(),
+    nextRetryDelayMs: z.number().int().min(0).max(LIMITS.maxTimeoutMs).optional(),
+  }),
+  verification: z.array(verificationRoundSchema).max(20).default([]),
+  branch: z.string().max(300).optional(),
+  worktreePath: z.string().max(4_000).optional(),
+});
+
+/** A claimed task as the runner receives it. */
+export interface ClaimedWork {
+  task: Task;
+  attempt: Attempt;
+  leaseToken: string;
+}
+
+/** Settings the hub hands a runner at registration. */
+export interface RunnerConfig {
+  leaseMs: number;
+  /** How often the runner should extend its leases. */
+  heartbeatIntervalMs: number;
+}
+
+/** `GET /v1/tasks/:id` answer. */
+export interface TaskDetail {
+  task: Task;
+  attempts: Attempt[];
+}
+
+/** `GET /v1/tasks` answer. */
+export interface TaskList {
+  tasks: Task[];
+  nextCursor?: string;
+}
+
+/** `POST /v1/runners` answer. */
+export interface RunnerCreated {
+  runner: Runner;
+  /** The runner's token, shown only once. */
+  token: string;
+}
+
+/** `GET /v1/tasks/:id/logs` answer. */
+export interface TaskLogs {
+  events: WarrenEvent[];
+}

@@ -1,0 +1,335 @@
+/**
+ * Warren's domain types and their zod schemas.
+ *
+ * Glossary
+ * - **task**: a unit of work: instructions, a repository and base branch, an executor with its input,
+ *   success criteria, dependencies and limits. Tasks move through the task state machine (`task-state.ts`).
+ * - **attempt**: one try at a task by one runner. Each attempt holds a **lease** until it finishes.
+ * - **lease**: a time-limited claim on a task, identified by a secret lease token. Every call about an
+ *   attempt carries the token; a stale token is refused (**fencing**), so a runner that lost its lease can
+ *   never change the task again.
+ * - **lane**: the coarse priority class (`high`, `normal`, `low`); within a lane, `priority` orders tasks
+ *   (higher first), then age.
+ * - **runner**: a daemon that claims tasks from the hub over HTTP and executes them. It advertises
+ *   **capabilities** (strings such as `node`, `executor:shell`) and a number of **slots**.
+ * - **executor**: the thing that does the work inside a worktree (`shell`, later agents). Every executor
+ *   emits the same normalised event union.
+ * - **worktree**: a git worktree made for one attempt, on branch `warren/<short-id>-<slug>` cut from the
+ *   repository's current base branch.
+ * - **success criterion**: a check (`description`, optional `command`) that must pass before a task
+ *   succeeds; the results are kept as **evidence** on the attempt.
+ * - **dedup key**: at most one active (non-terminal) task may hold a given dedup key; creating another
+ *   returns the existing one. An **idempotency key** makes one create request safe to repeat forever.
+ * - **grant**: a capability given to a task (later: credentials such as `github:read`).
+ * - **hub**: the HTTP API, scheduler and event stream in front of the store.
+ */
+import { z } from 'zod';
+
+/** Priority lanes, highest first. */
+export const LANES = ['high', 'normal', 'low'] as const;
+/** A priority lane. */
+export type Lane = (typeof LANES)[number];
+
+/** Task complexity, used for routing (trivial tasks go to zero-token executors such as `shell`). */
+export const COMPLEXITIES = ['trivial', 'standard', 'complex'] as const;
+/** A task complexity. */
+export type Complexity = (typeof COMPLEXITIES)[number];
+
+/**
+ * Task states.
+ * - `blocked`: waiting for its dependencies to succeed.
+ * - `queued`: ready to be claimed by a runner.
+ * - `leased`: claimed; an attempt holds a lease but the executor has not started.
+ * - `running`: the executor is working in the attempt's worktree.
+ * - `verifying`: the success criteria are being checked.
+ * - `succeeded`: terminal; the work is committed on the task's branch.
+ * - `failed`: the last attempt failed; the task waits for its retry time, then is queued again.
+ * - `dead`: terminal; attempts exhausted, a non-retryable failure, or a dependency died or was cancelled.
+ * - `cancelled`: terminal; cancelled by a user.
+ */
+export const TASK_STATES = [
+  'blocked',
+  'queued',
+  'leased',
+  'running',
+  'verifying',
+  'succeeded',
+  'failed',
+  'dead',
+  'cancelled',
+] as const;
+/** A task state; see {@link TASK_STATES} for what each means. */
+export type TaskState = (typeof TASK_STATES)[number];
+
+/**
+ * Attempt states.
+ * - `leased`: the runner holds the lease and is preparing the worktree.
+ * - `running`: the executor is running.
+ * - `verifying`: success criteria are being checked.
+ * - `succeeded`: terminal; the task succeeded with this attempt.
+ * - `failed`: terminal; the attempt failed (the task may retry).
+ * - `lost`: terminal; the lease expired or the runner abandoned it.
+ * - `cancelled`: terminal; the task was cancelled while this attempt held it.
+ */
+export const ATTEMPT_STATES = [
+  'leased',
+  'running',
+  'verifying',
+  'succeeded',
+  'failed',
+  'lost',
+  'cancelled',
+] as const;
+/** An attempt state; see {@link ATTEMPT_STATES}. */
+export type AttemptState = (typeof ATTEMPT_STATES)[number];
+
+/** Runner presence. `online`: heartbeating; `draining`: finishing work, claims nothing; `offline`: missed heartbeats. */
+export const RUNNER_STATUSES = ['online', 'draining', 'offline'] as const;
+/** A runner's presence. */
+export type RunnerStatus = (typeof RUNNER_STATUSES)[number];
+
+/** Upper bounds on inputs. why: every input is bounded so no request can exhaust memory or bloat a row. */
+export const LIMITS = {
+  titleLength: 200,
+  instructionsLength: 100_000,
+  criteria: 50,
+  dependencies: 100,
+  capabilities: 64,
+  labels: 32,
+  maxAttempts: 100,
+  /** why: one day is longer than any sane coding task; longer waits belong to a schedule, not a timeout. */
+  maxTimeoutMs: 24 * 60 * 60 * 1000,
+  minTimeoutMs: 1_000,
+  executorInputBytes: 64 * 1024,
+  logChunkLength: 64 * 1024,
+} as const;
+
+const capabilityName = z
+  .string()
+  .min(1)
+  .max(100)
+  .regex(/^[a-z0-9][a-z0-9._:/-]*$/, 'must be lowercase letters, digits and . _ : / -');
+
+/** A task id as created by `createId('tsk')`. */
+export const taskIdSchema = z.string().regex(/^tsk_[0-9A-Z]{26}$/, 'must be a task id like tsk_01J…');
+
+/** A check that must pass before a task succeeds. */
+export const successCriterionSchema = z.strictObject({
+  /** What is checked, in words. */
+  description: z.string().trim().min(1).max(500),
+  /** A shell command run in the worktree; exit code 0 means the criterion passed. */
+  command: z.string().min(1).max(10_000).optional(),
+  /** Timeout for the command. */
+  timeoutMs: z.number().int().min(1_000).max(LIMITS.maxTimeoutMs).optional(),
+});
+/** A success criterion. */
+export type SuccessCriterion = z.infer<typeof successCriterionSchema>;
+
+/** What a client sends to create a task. Defaults are applied by parsing. */
+export const taskSpecSchema = z.strictObject({
+  title: z.string().trim().min(1).max(LIMITS.titleLength),
+  instructions: z.string().max(LIMITS.instructionsLength).default(''),
+  /** Source repository: a local path (absolute) or a git URL. */
+  repo: z.string().trim().min(1).max(2_000),
+  /** Branch to cut from; when absent the runner uses the repository's default branch. */
+  baseBranch: z
+    .string()
+    .min(1)
+    .max(255)
+    .regex(/^[A-Za-z0-9._/-]+$/, 'must be a plain branch name')
+    .optional(),
+  executor: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[a-z][a-z0-9-]*$/, 'must be an executor name such as "shell"')
+    .default('shell'),
+  /** Executor-specific input, validated by the executor (for `shell`: `{ run: string | string[] }`). */
+  executorInput: z
+    .record(z.string(), z.unknown())
+    .default({})
+    .refine((value) => JSON.stringify(value).length <= LIMITS.executorInputBytes, {
+      message: `must serialize to at most ${LIMITS.executorInputBytes} bytes`,
+    }),
+  /** Capabilities the runner must have, besides `executor:<executor>` which is always required. */
+  capabilities: z.array(capabilityName).max(LIMITS.capabilities).default([]),
+  complexity: z.enum(COMPLEXITIES).default('standard'),
+  lane: z.enum(LANES).default('normal'),
+  /** Priority within the lane; higher runs first. */
+  priority: z.number().int().min(-1_000).max(1_000).default(0),
+  successCriteria: z.array(successCriterionSchema).max(LIMITS.criteria).default([]),
+  /** Tasks that must succeed before this one is queued. */
+  dependsOn: z.array(taskIdSchema).max(LIMITS.dependencies).default([]),
+  dedupKey: z.string().min(1).max(200).optional(),
+  maxAttempts: z.number().int().min(1).max(LIMITS.maxAttempts).default(3),
+  /** Wall-clock limit for one attempt (executor plus verification). why: 30 minutes fits most coding tasks. */
+  timeoutMs: z
+    .number()
+    .int()
+    .min(LIMITS.minTimeoutMs)
+    .max(LIMITS.maxTimeoutMs)
+    .default(30 * 60 * 1000),
+  labels: z.array(z.string().min(1).max(64)).max(LIMITS.labels).default([]),
+});
+/** A parsed task spec with defaults applied. */
+export type TaskSpec = z.output<typeof taskSpecSchema>;
+/** A task spec as a client may send it (defaults optional). */
+export type TaskSpecInput = z.input<typeof taskSpecSchema>;
+
+/** The result of a verification command. */
+export interface CriterionResult {
+  description: string;
+  command?: string;
+  passed: boolean;
+  /** Exit code; null when the command was killed or there was no command. */
+  exitCode: number | null;
+  timedOut: boolean;
+  durationMs: number;
+  /** Combined output, capped (tail kept). */
+  output: string;
+}
+
+/** One round of verification: every criterion's result. */
+export interface VerificationRound {
+  round: number;
+  passed: boolean;
+  criteria: CriterionResult[];
+}
+
+/** What a successful attempt produced. */
+export interface TaskResult {
+  branch: string;
+  baseBranch: string;
+  baseSha: string;
+  /** The commit on `branch`; absent when the executor changed nothing. */
+  commitSha?: string;
+  changedFiles: string[];
+  /** Whether the branch was pushed to the source repository. */
+  pushed: boolean;
+  summary?: string;
+}
+
+/** Why an attempt failed. */
+export interface AttemptError {
+  message: string;
+  /** A short machine-readable kind, e.g. `verification_failed`, `timeout`, `executor_failed`, `lease_expired`. */
+  kind: string;
+  /** Whether another attempt could help. */
+  retryable: boolean;
+  /** Asked-for delay before the retry (overrides the backoff when larger). */
+  nextRetryDelayMs?: number;
+}
+
+/** A stored task. */
+export interface Task extends TaskSpec {
+  id: string;
+  state: TaskState;
+  /** Why the task is in its state (dead, cancelled, failed), in words. */
+  stateReason?: string;
+  /** `capabilities` plus `executor:<executor>`: what a runner must advertise to claim this task. */
+  requiredCapabilities: string[];
+  /** Number of attempts started so far. */
+  attemptCount: number;
+  /** When a `failed` task becomes `queued` again (ISO time). */
+  retryAt?: string;
+  currentAttemptId?: string;
+  result?: TaskResult;
+  idempotencyKey?: string;
+  createdAt: string;
+  updatedAt: string;
+  finishedAt?: string;
+}
+
+/** A stored attempt. The lease token is never part of it: only the claimer ever sees the token. */
+export interface Attempt {
+  id: string;
+  taskId: string;
+  runnerId: string;
+  /** 1-based attempt number within the task. */
+  number: number;
+  state: AttemptState;
+  /** Monotonic per task: each new lease gets a higher fencing token. */
+  fencingToken: number;
+  leaseExpiresAt: string;
+  startedAt: string;
+  finishedAt?: string;
+  /** Last progress message reported by the runner. */
+  progress?: string;
+  branch?: string;
+  worktreePath?: string;
+  error?: AttemptError;
+  verification: VerificationRound[];
+  result?: TaskResult;
+}
+
+/** A stored runner. */
+export interface Runner {
+  id: string;
+  name: string;
+  capabilities: string[];
+  slots: number;
+  status: RunnerStatus;
+  version?: string;
+  hostname?: string;
+  lastHeartbeatAt?: string;
+  createdAt: string;
+  /** Attempts this runner holds right now (derived). */
+  activeAttempts: number;
+}
+
+/**
+ * Event types on the event stream.
+ * - `task.created`: a task was created (data: the task).
+ * - `task.state`: a task changed state (data: `{ from, to, reason? }`).
+ * - `attempt.state`: an attempt changed state (data: `{ from, to, number, reason? }`).
+ * - `attempt.progress`: a runner reported progress (data: `{ message }`).
+ * - `attempt.log`: output from the executor or a verification command (data: `{ stream, text }`).
+ * - `runner.state`: a runner registered or changed presence (data: `{ status, name }`).
+ */
+export const EVENT_TYPES = [
+  'task.created',
+  'task.state',
+  'attempt.state',
+  'attempt.progress',
+  'attempt.log',
+  'runner.state',
+] as const;
+/** An event type; see {@link EVENT_TYPES}. */
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Streams a log chunk can come from. `system`: the runner's own narration (cloning, verifying, ...). */
+export const LOG_STREAMS = ['stdout', 'stderr', 'system'] as const;
+/** A log stream. */
+export type LogStream = (typeof LOG_STREAMS)[number];
+
+/** One entry on the event stream; `id` is a global, strictly increasing sequence number. */
+export interface WarrenEvent {
+  id: number;
+  type: EventType;
+  taskId?: string;
+  attemptId?: string;
+  runnerId?: string;
+  at: string;
+  data: Record<string, unknown>;
+}
+
+/** A log chunk sent by a runner. */
+export const logEntrySchema = z.strictObject({
+  stream: z.enum(LOG_STREAMS),
+  text: z.string().max(LIMITS.logChunkLength),
+});
+/** A log chunk. */
+export type LogEntry = z.infer<typeof logEntrySchema>;
+
+/** A runner's identity for one attempt call: attempt id plus the lease token it got at claim time. */
+export interface LeaseFence {
+  attemptId: string;
+  leaseToken: string;
+  /** The runner making the call; the store refuses a fence presented by another runner. */
+  runnerId: string;
+}
+
+/** The effective capabilities a runner needs for a spec. */
+export function requiredCapabilitiesOf(spec: Pick<TaskSpec, 'capabilities' | 'executor'>): string[] {
+  return [...new Set([`executor:${spec.executor}`, ...spec.capabilities])].sort();
+}

@@ -1,0 +1,96 @@
+/**
+ * The executor spec, version 1: what every executor (shell, the agent loop, CLI agents) implements, the
+ * context it is given and the one normalised event union it emits.
+ *
+ * Optional features are optional methods: an executor that cannot resume a session simply has no
+ * `resume`. The runner checks for a method before using it.
+ */
+import type { Logger } from '../core/logger.ts';
+import type { Task, VerificationRound } from '../core/types.ts';
+
+/** The spec version this file describes. */
+export const EXECUTOR_SPEC_VERSION = 'v1';
+
+/** Token usage and cost of model calls. */
+export interface ExecutorUsage {
+  inputTokens: number;
+  outputTokens: number;
+  /** Dollars, when known. */
+  costUsd?: number;
+  model?: string;
+}
+
+/** The failure of an executor run, saying whether a retry can help. */
+export interface ExecutorError {
+  message: string;
+  /** Short machine-readable kind: `timeout`, `cancelled`, `exit_code`, `invalid_input`, `spawn_failed`, ... */
+  kind: string;
+  retryable: boolean;
+  /** Wait at least this long before retrying (for example a model's `retry-after`). */
+  nextRetryDelayMs?: number;
+}
+
+/**
+ * The normalised event union every executor emits.
+ * - `text-delta`: model text as it streams.
+ * - `output`: raw process output (shell commands, CLI agents' stderr).
+ * - `tool-call` / `tool-result`: a tool the executor called and what came back.
+ * - `file-change`: a file in the worktree was added, modified or deleted.
+ * - `usage`: tokens and cost of one model call.
+ * - `step-end`: one step (model turn or command) finished.
+ * - `run-end`: the run finished; carries the result.
+ * - `error`: a problem worth reporting; `retryable` says whether a retry could help.
+ */
+export type ExecutorEvent =
+  | { type: 'text-delta'; text: string }
+  | { type: 'output'; stream: 'stdout' | 'stderr'; text: string }
+  | { type: 'tool-call'; toolCallId: string; toolName: string; input: unknown }
+  | { type: 'tool-result'; toolCallId: string; toolName: string; output: unknown; isError?: boolean }
+  | { type: 'file-change'; path: string; change: 'added' | 'modified' | 'deleted' }
+  | ({ type: 'usage' } & ExecutorUsage)
+  | { type: 'step-end'; step: number; description?: string }
+  | { type: 'run-end'; result: ExecutorResult }
+  | { type: 'error'; error: ExecutorError };
+
+/** How an executor run ended. Expected outcomes are values, not throws. */
+export type ExecutorResult =
+  | { status: 'succeeded'; summary?: string; usage?: ExecutorUsage }
+  | { status: 'failed'; error: ExecutorError; usage?: ExecutorUsage };
+
+/** Everything an executor gets for one run. */
+export interface ExecutorContext {
+  /** The task being worked on. */
+  task: Task;
+  attempt: { id: string; number: number };
+  /** Absolute path of the attempt's git worktree; the executor works only here. */
+  worktreePath: string;
+  /** Aborted on cancel, lease loss, drain timeout or the attempt's timeout. */
+  abortSignal: AbortSignal;
+  /** Wall-clock budget left for this run, in ms. */
+  timeoutMs: number;
+  /** Environment granted to the task; executors build child environments from this, never from process.env. */
+  env: Record<string, string>;
+  /** Evidence of the last failed verification round, when this run is a fix round. */
+  feedback?: VerificationRound;
+  /** Tells the runner the executor is alive, with an optional progress message. */
+  heartbeat(progress?: string): void;
+  /** Emits a normalised event. */
+  emit(event: ExecutorEvent): void;
+  logger: Logger;
+}
+
+/** An executor, spec v1. */
+export interface Executor {
+  readonly specVersion: typeof EXECUTOR_SPEC_VERSION;
+  /** The name tasks use in `executor`, e.g. `shell`. */
+  readonly name: string;
+  /** Checks a task's `executorInput`; returns field issues (empty when valid). */
+  validateInput(input: Record<string, unknown>): Array<{ field: string; reason: string }>;
+  /** Runs the task in the worktree. Must honour the abort signal and never throw for expected failures. */
+  run(context: ExecutorContext): Promise<ExecutorResult>;
+  /** Optional: whether the executor can run on this machine, and its version (CLI agents detect binaries). */
+  detect?(): Promise<{ available: boolean; version?: string; reason?: string }>;
+}
+
+/** Builds an executor from configuration. */
+export type ExecutorFactory<Options = Record<string, never>> = (options?: Options) => Executor;
