@@ -1,0 +1,144 @@
+/**
+ * `warren runner add|start|remove` and `warren runners`.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createLogger } from '../../hub/create-logger.ts';
+import { runRunnerMain } from '../../runner/runner-main.ts';
+import { CliError } from '../cli-error.ts';
+import { resolveDataDir, type GlobalOptions } from '../cli-context.ts';
+import { connect, withHubOptions } from '../connect.ts';
+import { formatAgo, formatTable, paint, printJson } from '../output.ts';
+import { parseDuration } from './task.ts';
+
+const collectList = (value: string, previous: string[]): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+];
+
+/** Registers the `runner` command group and `runners`. */
+export function registerRunnerCommands(program: Command): void {
+  const runner = program.command('runner').description('manage runners (the machines that execute tasks)');
+
+  withHubOptions(
+    runner
+      .command('add')
+      .argument('<name>', 'runner name (lowercase letters, digits, . _ -)')
+      .description('create a runner and print its token (shown only once)')
+      .option('--capability <list>', 'capabilities, comma separated (repeatable)', collectList, [])
+      .option('--slots <n>', 'attempts it runs at once', '1'),
+  ).action(async (name: string, options: GlobalOptions & { capability: string[]; slots: string }) => {
+    const client = connect(options);
+    const created = await client.runners.create({
+      name,
+      capabilities: options.capability,
+      slots: Number(options.slots),
+    });
+    if (options.json) return printJson(created);
+    process.stdout.write(
+      [
+        `created runner ${paint('bold', created.runner.name)} (${created.runner.id})`,
+        `token (shown only once, keep it secret): ${created.token}`,
+        '',
+        'start it on the machine that will run tasks:',
+        `  warren runner start --hub ${client.baseUrl} --token <token> --name ${name}${options.capability.length ? ` --capability ${options.capability.join(',')}` : ''}`,
+        '',
+      ].join('\n'),
+    );
+  });
+
+  runner
+    .command('start')
+    .description('run a runner daemon in the foreground (SIGTERM drains it)')
+    .option('--hub <url>', 'hub URL (default: WARREN_HUB_URL)')
+    .option('--token <token>', "the runner's token (default: WARREN_RUNNER_TOKEN)")
+    .option('--name <name>', 'name for local logs and the default work dir', hostname())
+    .option('--capability <list>', 'extra capabilities to advertise, comma separated', collectList, [])
+    .option('--slots <n>', 'attempts to run at once', '1')
+    .option('--work-dir <dir>', 'mirrors, worktrees and state (default: <data dir>/runners/<name>)')
+    .option('--keep-failed <duration>', 'how long failed worktrees are kept', '24h')
+    .option('--drain-timeout <duration>', 'on SIGTERM, how long running work may finish', '60s')
+    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .action(
+      async (options: {
+        hub?: string;
+        token?: string;
+        name: string;
+        capability: string[];
+        slots: string;
+        workDir?: string;
+        keepFailed: string;
+        drainTimeout: string;
+        logLevel: string;
+      }) => {
+        const hubUrl = options.hub ?? process.env.WARREN_HUB_URL;
+        const token = options.token ?? process.env.WARREN_RUNNER_TOKEN;
+        if (!hubUrl)
+          throw new CliError('no hub URL', { hint: 'pass --hub http://HOST:7420 or set WARREN_HUB_URL' });
+        if (!token) {
+          throw new CliError('no runner token', {
+            hint: 'create one with `warren runner add NAME` on the hub, then pass --token or set WARREN_RUNNER_TOKEN',
+          });
+        }
+        const logger = createLogger({ level: options.logLevel as 'info' }).child({ runner: options.name });
+        const workDir = options.workDir ?? join(resolveDataDir(), 'runners', options.name);
+        const running = await runRunnerMain({
+          hubUrl,
+          token,
+          name: options.name,
+          workDir,
+          capabilities: options.capability,
+          slots: Number(options.slots),
+          keepFailedWorktreesMs: parseDuration(options.keepFailed, '--keep-failed'),
+          drainTimeoutMs: parseDuration(options.drainTimeout, '--drain-timeout'),
+          logger,
+        });
+        logger.info({ runnerId: running.runnerId, workDir, hub: hubUrl }, 'runner started; waiting for work');
+        await new Promise<never>(() => undefined);
+      },
+    );
+
+  withHubOptions(
+    runner
+      .command('remove')
+      .argument('<name>', 'runner name or id')
+      .description('delete a runner; its token stops working'),
+  ).action(async (name: string, options: GlobalOptions) => {
+    const client = connect(options);
+    const found = (await client.runners.list()).find((item) => item.name === name || item.id === name);
+    if (!found)
+      throw new CliError(`runner ${name} not found`, { hint: 'list runners with `warren runners`' });
+    await client.runners.delete(found.id);
+    if (options.json) return printJson({ deleted: found.id });
+    process.stdout.write(`removed runner ${found.name}\n`);
+  });
+
+  withHubOptions(
+    program.command('runners').description('list runners: who is online and what each is doing'),
+  ).action(async (options: GlobalOptions) => {
+    const runners = await connect(options).runners.list();
+    if (options.json) return printJson({ runners });
+    if (runners.length === 0) {
+      process.stdout.write('no runners; add one with `warren runner add NAME`\n');
+      return;
+    }
+    const statusColor = { online: 'green', draining: 'yellow', offline: 'gray' } as const;
+    process.stdout.write(
+      `${formatTable(
+        ['NAME', 'STATUS', 'BUSY', 'HEARTBEAT', 'HOST', 'CAPABILITIES'],
+        runners.map((item) => [
+          item.name,
+          paint(statusColor[item.status], item.status),
+          `${item.activeAttempts}/${item.slots}`,
+          formatAgo(item.lastHeartbeatAt),
+          item.hostname ?? '-',
+          item.capabilities.join(','),
+        ]),
+      )}\n`,
+    );
+  });
+}

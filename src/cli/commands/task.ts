@@ -1,0 +1,362 @@
+/**
+ * `warren task add|list|show|logs|cancel|retry`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { Command } from 'commander';
+import { isTerminalTaskState } from '../../core/task-state.ts';
+import {
+  COMPLEXITIES,
+  LANES,
+  TASK_STATES,
+  type Attempt,
+  type Task,
+  type TaskSpecInput,
+  type TaskState,
+  type WarrenEvent,
+} from '../../core/types.ts';
+import { CliError } from '../cli-error.ts';
+import type { GlobalOptions } from '../cli-context.ts';
+import { connect, withHubOptions } from '../connect.ts';
+import { formatAgo, formatDuration, formatTable, paint, paintState, printJson } from '../output.ts';
+import { followTasks } from '../follow-tasks.ts';
+
+interface AddOptions extends GlobalOptions {
+  repo?: string;
+  base?: string;
+  executor: string;
+  run: string[];
+  verify: string[];
+  criterion: string[];
+  instructions?: string;
+  capability: string[];
+  complexity?: string;
+  lane?: string;
+  priority?: string;
+  dependsOn: string[];
+  dedupKey?: string;
+  maxAttempts?: string;
+  timeout?: string;
+  label: string[];
+  file?: string;
+  wait?: boolean;
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const collectList = (value: string, previous: string[]): string[] => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean),
+];
+
+/** Registers the `task` command group. */
+export function registerTaskCommands(program: Command): void {
+  const task = program.command('task').description('create, inspect and control tasks');
+
+  withHubOptions(
+    task
+      .command('add')
+      .argument('[title]', 'what the task does')
+      .description('create a task')
+      .option('--repo <path|url>', 'source git repository (local paths are made absolute)')
+      .option('--base <branch>', 'branch to cut from (default: the repository default branch)')
+      .option('--executor <name>', 'executor to run', 'shell')
+      .option('--run <command>', 'shell command for the shell executor (repeatable)', collect, [])
+      .option('--verify <command>', 'success criterion command (repeatable)', collect, [])
+      .option('--criterion <text>', 'success criterion without a command (repeatable)', collect, [])
+      .option('--instructions <text>', 'instructions for the executor')
+      .option(
+        '--capability <list>',
+        'required runner capabilities, comma separated (repeatable)',
+        collectList,
+        [],
+      )
+      .option('--complexity <level>', `one of ${COMPLEXITIES.join(', ')}`)
+      .option('--lane <lane>', `priority lane: ${LANES.join(', ')}`)
+      .option('--priority <n>', 'priority within the lane, -1000..1000 (higher first)')
+      .option('--depends-on <id>', 'task that must succeed first (repeatable)', collect, [])
+      .option('--dedup-key <key>', 'at most one active task per key')
+      .option('--max-attempts <n>', 'attempts before the task is dead')
+      .option('--timeout <duration>', 'per-attempt time limit, e.g. 90s, 10m, 1h')
+      .option('--label <label>', 'label (repeatable)', collect, [])
+      .option('--file <spec.json>', 'read the task spec from a JSON file (flags override it)')
+      .option('--wait', 'follow the task live until it finishes; exit 1 unless it succeeds'),
+  ).action(async (title: string | undefined, options: AddOptions) => {
+    const spec = buildSpec(title, options);
+    const client = connect(options);
+    const { task: created, created: isNew } = await client.tasks.create(spec);
+    if (options.json && !options.wait) return printJson({ task: created, created: isNew });
+    if (!options.json) {
+      process.stdout.write(
+        `${isNew ? 'created' : 'already exists (dedup key)'} ${paint('bold', created.id)} ${paintState(created.state)}  ${created.title}\n`,
+      );
+    }
+    if (options.wait) {
+      const [final] = await followTasks(client, [created.id], { quiet: Boolean(options.json) });
+      if (options.json) printJson({ task: final });
+      if (final?.state !== 'succeeded') process.exitCode = 1;
+    } else if (!options.json) {
+      process.stdout.write(`follow it with: warren task logs ${created.id} --follow\n`);
+    }
+  });
+
+  withHubOptions(
+    task
+      .command('list')
+      .description('list tasks, newest first')
+      .option('--state <states>', `filter by state(s), comma separated: ${TASK_STATES.join(', ')}`)
+      .option('--lane <lane>', 'filter by lane')
+      .option('--label <label>', 'filter by label')
+      .option('--repo <repo>', 'filter by repository')
+      .option('--limit <n>', 'page size (1..500)', '50')
+      .option('--cursor <cursor>', 'page cursor from a previous listing'),
+  ).action(
+    async (
+      options: GlobalOptions & {
+        state?: string;
+        lane?: string;
+        label?: string;
+        repo?: string;
+        limit: string;
+        cursor?: string;
+      },
+    ) => {
+      const client = connect(options);
+      const states = options.state?.split(',').filter(Boolean) as TaskState[] | undefined;
+      const page = await client.tasks.list({
+        states,
+        lane: options.lane as Task['lane'] | undefined,
+        label: options.label,
+        repo: options.repo ? normalizeRepo(options.repo) : undefined,
+        limit: parseInteger(options.limit, '--limit'),
+        cursor: options.cursor,
+      });
+      if (options.json) return printJson(page);
+      if (page.tasks.length === 0) {
+        process.stdout.write('no tasks\n');
+        return;
+      }
+      process.stdout.write(
+        `${formatTable(
+          ['ID', 'STATE', 'LANE', 'TRIES', 'EXECUTOR', 'UPDATED', 'TITLE'],
+          page.tasks.map((item) => [
+            item.id,
+            paintState(item.state),
+            item.lane,
+            `${item.attemptCount}/${item.maxAttempts}`,
+            item.executor,
+            formatAgo(item.updatedAt),
+            item.title,
+          ]),
+        )}\n`,
+      );
+      if (page.nextCursor) process.stdout.write(`more: warren task list --cursor ${page.nextCursor}\n`);
+    },
+  );
+
+  withHubOptions(
+    task.command('show').argument('<id>', 'task id').description('show a task and its attempts'),
+  ).action(async (id: string, options: GlobalOptions) => {
+    const client = connect(options);
+    const detail = await client.tasks.get(id);
+    if (!detail) throw new CliError(`task ${id} not found`, { hint: 'list tasks with `warren task list`' });
+    if (options.json) return printJson(detail);
+    process.stdout.write(describeTask(detail.task, detail.attempts));
+  });
+
+  withHubOptions(
+    task
+      .command('logs')
+      .argument('<id>', 'task id')
+      .description("print a task's logs")
+      .option('-f, --follow', 'keep following until the task finishes'),
+  ).action(async (id: string, options: GlobalOptions & { follow?: boolean }) => {
+    const client = connect(options);
+    const detail = await client.tasks.get(id);
+    if (!detail) throw new CliError(`task ${id} not found`, { hint: 'list tasks with `warren task list`' });
+    const numbers = new Map(detail.attempts.map((attempt) => [attempt.id, attempt.number]));
+    let after = 0;
+    for (;;) {
+      const events = await client.tasks.logs(id, { after, limit: 1000 });
+      for (const event of events) printLogEvent(event, numbers, options.json);
+      if (events.length < 1000) break;
+      after = events[events.length - 1]!.id;
+    }
+    if (!options.follow || isTerminalTaskState(detail.task.state)) return;
+    const controller = new AbortController();
+    process.once('SIGINT', () => controller.abort());
+    const lastSeen = after;
+    for await (const event of client.events({ taskId: id, after: lastSeen, signal: controller.signal })) {
+      if (event.type === 'attempt.state' && typeof event.data.number === 'number' && event.attemptId) {
+        numbers.set(event.attemptId, event.data.number);
+      }
+      if (event.type === 'attempt.log' || event.type === 'attempt.progress')
+        printLogEvent(event, numbers, options.json);
+      if (event.type === 'task.state') {
+        const to = event.data.to as TaskState;
+        if (!options.json) process.stdout.write(paint('gray', `— task ${String(event.data.from)} → ${to}\n`));
+        if (isTerminalTaskState(to)) break;
+      }
+    }
+  });
+
+  withHubOptions(
+    task
+      .command('cancel')
+      .argument('<id>', 'task id')
+      .description('cancel a task (a running attempt is stopped)')
+      .option('--reason <text>', 'why'),
+  ).action(async (id: string, options: GlobalOptions & { reason?: string }) => {
+    const updated = await connect(options).tasks.cancel(id, { reason: options.reason });
+    if (options.json) return printJson({ task: updated });
+    process.stdout.write(`cancelled ${updated.id} ${paintState(updated.state)}\n`);
+  });
+
+  withHubOptions(
+    task
+      .command('retry')
+      .argument('<id>', 'task id')
+      .description('queue a dead, failed or cancelled task again'),
+  ).action(async (id: string, options: GlobalOptions) => {
+    const updated = await connect(options).tasks.retry(id);
+    if (options.json) return printJson({ task: updated });
+    process.stdout.write(`retrying ${updated.id} ${paintState(updated.state)}\n`);
+  });
+}
+
+function buildSpec(title: string | undefined, options: AddOptions): TaskSpecInput {
+  let base: Record<string, unknown> = {};
+  if (options.file) {
+    try {
+      base = JSON.parse(readFileSync(options.file, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new CliError(`cannot read ${options.file}: ${(error as Error).message}`);
+    }
+  }
+  const spec: Record<string, unknown> = { ...base };
+  if (title) spec.title = title;
+  if (!spec.title)
+    throw new CliError('a task needs a title', { hint: 'warren task add "Fix the flaky test" --repo .' });
+  const repo = options.repo ?? (typeof spec.repo === 'string' ? spec.repo : undefined);
+  if (!repo)
+    throw new CliError('a task needs --repo', { hint: 'pass --repo PATH_OR_URL of a git repository' });
+  spec.repo = normalizeRepo(repo);
+  if (options.base) spec.baseBranch = options.base;
+  if (options.executor !== 'shell' || !spec.executor) spec.executor = options.executor;
+  if (options.run.length > 0) spec.executorInput = { ...(spec.executorInput as object), run: options.run };
+  const criteria = [
+    ...((spec.successCriteria as unknown[] | undefined) ?? []),
+    ...options.verify.map((command) => ({ description: `\`${command}\` passes`, command })),
+    ...options.criterion.map((description) => ({ description })),
+  ];
+  if (criteria.length > 0) spec.successCriteria = criteria;
+  if (options.instructions) spec.instructions = options.instructions;
+  if (options.capability.length > 0) spec.capabilities = options.capability;
+  if (options.complexity) spec.complexity = options.complexity;
+  if (options.lane) spec.lane = options.lane;
+  if (options.priority !== undefined) spec.priority = parseInteger(options.priority, '--priority');
+  if (options.dependsOn.length > 0) spec.dependsOn = options.dependsOn;
+  if (options.dedupKey) spec.dedupKey = options.dedupKey;
+  if (options.maxAttempts !== undefined)
+    spec.maxAttempts = parseInteger(options.maxAttempts, '--max-attempts');
+  if (options.timeout !== undefined) spec.timeoutMs = parseDuration(options.timeout, '--timeout');
+  if (options.label.length > 0) spec.labels = options.label;
+  return spec as TaskSpecInput;
+}
+
+/** Makes a local repository path absolute so any runner on this machine finds it; URLs stay as they are. */
+export function normalizeRepo(repo: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(repo) || /^[^/]+@[^:]+:/.test(repo)) return repo;
+  const path = isAbsolute(repo) ? repo : resolve(repo);
+  if (!existsSync(path))
+    throw new CliError(`repository ${path} does not exist`, {
+      hint: 'pass --repo a git repository path or URL',
+    });
+  return path;
+}
+
+function parseInteger(value: string, flag: string): number {
+  if (!/^-?\d+$/.test(value)) throw new CliError(`${flag} must be a whole number, got "${value}"`);
+  return Number(value);
+}
+
+/** Parses `90s`, `10m`, `1h`, `1500ms` or plain milliseconds. */
+export function parseDuration(value: string, flag: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  if (!match) throw new CliError(`${flag} must be a duration like 90s, 10m or 1h, got "${value}"`);
+  const amount = Number(match[1]);
+  const unit = match[2] ?? 'ms';
+  const factor = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 }[unit as 'ms' | 's' | 'm' | 'h'];
+  return Math.round(amount * factor);
+}
+
+function printLogEvent(event: WarrenEvent, numbers: Map<string, number>, json?: boolean): void {
+  if (json) {
+    process.stdout.write(`${JSON.stringify(event)}\n`);
+    return;
+  }
+  const number = event.attemptId ? numbers.get(event.attemptId) : undefined;
+  const prefix = paint(
+    'gray',
+    `[#${number ?? '?'} ${event.type === 'attempt.progress' ? 'progress' : String(event.data.stream)}]`,
+  );
+  const text = String(event.type === 'attempt.progress' ? event.data.message : event.data.text);
+  const lines = text.replace(/\n$/, '').split('\n');
+  for (const line of lines) process.stdout.write(`${prefix} ${line}\n`);
+}
+
+/** A task and its attempts as readable text. */
+export function describeTask(task: Task, attempts: Attempt[]): string {
+  const lines: string[] = [];
+  const field = (name: string, value: string | undefined): void => {
+    if (value !== undefined && value !== '') lines.push(`${paint('gray', name.padEnd(13))} ${value}`);
+  };
+  lines.push(`${paint('bold', task.title)}`);
+  field('id', task.id);
+  field('state', `${paintState(task.state)}${task.stateReason ? ` — ${task.stateReason}` : ''}`);
+  field('repo', `${task.repo}${task.baseBranch ? ` @ ${task.baseBranch}` : ''}`);
+  field('executor', task.executor);
+  field('lane', `${task.lane} (priority ${task.priority}, ${task.complexity})`);
+  field('attempts', `${task.attemptCount} of ${task.maxAttempts}`);
+  if (task.retryAt && task.state === 'failed') field('retry', formatAgo(task.retryAt));
+  if (task.dependsOn.length > 0) field('depends on', task.dependsOn.join(', '));
+  if (task.labels.length > 0) field('labels', task.labels.join(', '));
+  field('created', `${task.createdAt} (${formatAgo(task.createdAt)})`);
+  if (task.result) {
+    field('branch', task.result.branch);
+    field('commit', task.result.commitSha ? task.result.commitSha.slice(0, 12) : '(no changes)');
+    field('files', task.result.changedFiles.join(', '));
+  }
+  if (task.successCriteria.length > 0) {
+    lines.push('', paint('bold', 'success criteria'));
+    for (const criterion of task.successCriteria) {
+      lines.push(
+        `  - ${criterion.description}${criterion.command ? paint('gray', `  $ ${criterion.command}`) : ''}`,
+      );
+    }
+  }
+  if (attempts.length > 0) {
+    lines.push('', paint('bold', 'attempts'));
+    for (const attempt of attempts) {
+      const ended = attempt.finishedAt ? Date.parse(attempt.finishedAt) : Date.now();
+      lines.push(
+        `  #${attempt.number} ${attempt.state.padEnd(9)} ${formatDuration(ended - Date.parse(attempt.startedAt)).padStart(7)}  runner ${attempt.runnerId}${attempt.error ? `  ${paint('yellow', `${attempt.error.kind}: ${attempt.error.message}`)}` : ''}`,
+      );
+      for (const round of attempt.verification) {
+        for (const criterion of round.criteria) {
+          const mark = criterion.passed ? paint('green', 'pass') : paint('red', 'FAIL');
+          lines.push(
+            `      round ${round.round} ${mark} ${criterion.description}${criterion.exitCode !== null ? ` (exit ${criterion.exitCode})` : ''}`,
+          );
+          if (!criterion.passed && criterion.output) {
+            for (const line of criterion.output.trimEnd().split('\n').slice(-5))
+              lines.push(paint('gray', `        | ${line}`));
+          }
+        }
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,107 @@
+/**
+ * `warren up`: a hub on the embedded SQLite store plus one local runner, in the foreground.
+ */
+import { join } from 'node:path';
+import type { Command } from 'commander';
+import { createLogger, type LogLevel } from '../../hub/create-logger.ts';
+import { DEFAULT_HUB_PORT, startHub } from '../../hub/start-hub.ts';
+import { CliError } from '../cli-error.ts';
+import { resolveDataDir } from '../cli-context.ts';
+import { startLocalRunner } from '../local-runner.ts';
+import { paint } from '../output.ts';
+import { parseDuration } from './task.ts';
+
+interface UpOptions {
+  port: string;
+  host: string;
+  runner: boolean;
+  slots: string;
+  capability?: string;
+  lease?: string;
+  logLevel: string;
+}
+
+/** Registers `warren up`. */
+export function registerUpCommand(program: Command): void {
+  program
+    .command('up')
+    .description('start a hub (embedded SQLite in the data dir) and a local runner')
+    .option('--port <port>', 'port to listen on', String(DEFAULT_HUB_PORT))
+    .option('--host <host>', 'interface to bind (default loopback only)', '127.0.0.1')
+    .option('--no-runner', 'start only the hub')
+    .option('--slots <n>', 'attempts the local runner runs at once', '2')
+    .option('--capability <list>', 'extra capabilities of the local runner, comma separated')
+    .option('--lease <duration>', 'lease length of attempts, e.g. 30s')
+    .option(
+      '--log-level <level>',
+      'JSON log level on stderr: debug, info, warn, error, silent',
+      process.env.WARREN_LOG_LEVEL ?? 'warn',
+    )
+    .action(async (options: UpOptions) => {
+      const port = Number(options.port);
+      if (!Number.isInteger(port) || port < 0 || port > 65_535)
+        throw new CliError(`--port must be 0..65535, got "${options.port}"`);
+      const dataDir = resolveDataDir();
+      const logger = createLogger({
+        level: options.logLevel as LogLevel,
+        destination: process.stderr,
+      });
+      let hub;
+      try {
+        hub = await startHub({
+          dataDir,
+          port,
+          host: options.host,
+          logger,
+          config: options.lease ? { leaseMs: parseDuration(options.lease, '--lease') } : {},
+        });
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+          throw new CliError(`port ${port} is already in use`, {
+            hint: 'is another hub running? pick another with --port',
+          });
+        }
+        throw error;
+      }
+      const lines = [
+        `${paint('green', 'warren hub')} listening on ${paint('bold', hub.url)}`,
+        `  data dir     ${dataDir} (SQLite: ${join(dataDir, 'warren.db')})`,
+        `  admin token  ${join(dataDir, 'admin-token')}`,
+      ];
+      const runner = options.runner
+        ? await startLocalRunner({
+            dataDir,
+            hubUrl: hub.url,
+            adminToken: hub.adminToken,
+            slots: Number(options.slots),
+            capabilities: options.capability?.split(',').filter(Boolean),
+            logger,
+          })
+        : undefined;
+      if (runner) lines.push(`  runner       local (${options.slots} slots, id ${runner.runnerId})`);
+      lines.push(
+        '',
+        `add work:  warren task add "Title" --repo PATH --run "COMMAND" --verify "TEST COMMAND"`,
+        'stop:      Ctrl-C (drains the runner first)',
+        '',
+      );
+      process.stdout.write(lines.join('\n'));
+
+      await new Promise<void>((resolve) => {
+        let stopping = false;
+        const onSignal = (): void => {
+          if (stopping) process.exit(130);
+          stopping = true;
+          process.stdout.write('\nstopping: draining the runner…\n');
+          void (async () => {
+            await runner?.stop({ drainTimeoutMs: 30_000 });
+            await hub.close();
+            resolve();
+          })();
+        };
+        process.on('SIGINT', onSignal);
+        process.on('SIGTERM', onSignal);
+      });
+      process.stdout.write('stopped\n');
+    });
+}
