@@ -14,7 +14,8 @@
  * - `POST /v1/tasks/:id/cancel` `{ reason? }` → `{ task }`
  * - `POST /v1/tasks/:id/retry` → `{ task }`
  * - `GET /v1/tasks/:id/logs?after=&limit=` → `{ events }` (attempt.log and attempt.progress events)
- * - `GET /v1/events?after=&taskId=&types=` → `text/event-stream`; resumable with `Last-Event-ID`
+ * - `GET /v1/events?after=&taskId=&types=` → `text/event-stream` (`id:` event id, `event:` type, `data:` the
+ *   WarrenEvent as JSON; `: keep-alive` comments); resumable with `Last-Event-ID`
  * - `POST /v1/runners` (admin) RunnerCreateRequest → 201 `{ runner, token }` (token shown once)
  * - `GET /v1/runners` → `{ runners }`;  `DELETE /v1/runners/:id` → 204
  * - `POST /v1/runner/register` (runner) RunnerRegisterRequest → `{ runner, config }`
@@ -30,6 +31,7 @@
 import { z } from 'zod';
 import type { FieldIssue, WarrenErrorCode } from './errors.ts';
 import {
+  EVENT_TYPES,
   LANES,
   LIMITS,
   logEntrySchema,
@@ -72,6 +74,26 @@ export const listTasksQuerySchema = z.strictObject({
   repo: z.string().max(2_000).optional(),
   cursor: z.string().max(200).optional(),
   limit: z.coerce.number().int().min(1).max(500).default(50),
+});
+
+/** Query of `GET /v1/tasks/:id/logs`: events with id greater than `after`, oldest first. */
+export const taskLogsQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(0).default(0),
+  limit: z.coerce.number().int().min(1).max(5_000).default(1_000),
+});
+
+/**
+ * Query of `GET /v1/events`. Without `after` (or a `Last-Event-ID` header, which wins) the stream starts
+ * with the next new event; `after=0` replays from the beginning.
+ */
+export const eventStreamQuerySchema = z.strictObject({
+  after: z.coerce.number().int().min(0).optional(),
+  taskId: z.string().min(1).max(100).optional(),
+  types: z
+    .string()
+    .optional()
+    .transform((value) => (value ? value.split(',').filter(Boolean) : undefined))
+    .pipe(z.array(z.enum(EVENT_TYPES)).optional()),
 });
 
 /** `POST /v1/tasks/:id/cancel`. */
@@ -213,4 +235,22 @@ export interface RunnerCreated {
 /** `GET /v1/tasks/:id/logs` answer. */
 export interface TaskLogs {
   events: WarrenEvent[];
+}
+
+/** `POST /v1/runner/register` answer. */
+export interface RunnerRegistered {
+  runner: Runner;
+  config: RunnerConfig;
+}
+
+/** `POST /v1/runner/heartbeat` answer. */
+export interface RunnerHeartbeatResult {
+  runner: Runner;
+  /** Of the attempt ids sent, those this runner no longer holds (cancelled, expired, finished): abort them. */
+  revokedAttemptIds: string[];
+}
+
+/** `POST /v1/runner/claim` answer; empty when the wait ran out, the runner is draining or has no free slot. */
+export interface ClaimResult {
+  claims: ClaimedWork[];
 }

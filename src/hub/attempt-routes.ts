@@ -1,0 +1,96 @@
+/**
+ * The attempt routes a runner calls while it works: heartbeat, phase, logs, complete and fail. Each call
+ * carries the attempt's lease token and is fenced by the store with the calling runner's id.
+ */
+import type { Context, Hono } from 'hono';
+import {
+  attemptCompleteRequestSchema,
+  attemptFailRequestSchema,
+  attemptHeartbeatRequestSchema,
+  attemptLogsRequestSchema,
+  attemptPhaseRequestSchema,
+} from '../core/api.ts';
+import { LeaseLostError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import { parseInput } from '../core/parse-input.ts';
+import type { LeaseFence } from '../core/types.ts';
+import type { Store } from '../store/store.ts';
+import type { HubDependencies } from './hub-dependencies.ts';
+import type { HubEnv } from './hub-env.ts';
+import type { AttemptOutcome, HubMetrics } from './metrics.ts';
+import { readJsonBody } from './read-json-body.ts';
+
+/** Registers the `/v1/attempts/:id/*` routes. */
+export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDependencies): void {
+  const { store, config, metrics, logger, claimWaiters } = dependencies;
+
+  app.post('/v1/attempts/:id/heartbeat', async (c) => {
+    const { leaseToken, message } = parseInput(attemptHeartbeatRequestSchema, await readJsonBody(c));
+    const fence = await fenceOf(c, store, leaseToken);
+    return c.json({ attempt: await store.heartbeatAttempt(fence, { leaseMs: config.leaseMs, message }) });
+  });
+
+  app.post('/v1/attempts/:id/phase', async (c) => {
+    const { leaseToken, ...phase } = parseInput(attemptPhaseRequestSchema, await readJsonBody(c));
+    const fence = await fenceOf(c, store, leaseToken);
+    return c.json({ attempt: await store.setAttemptPhase(fence, phase) });
+  });
+
+  app.post('/v1/attempts/:id/logs', async (c) => {
+    const { leaseToken, entries } = parseInput(attemptLogsRequestSchema, await readJsonBody(c));
+    const fence = await fenceOf(c, store, leaseToken);
+    await store.appendAttemptLogs(fence, entries);
+    return c.body(null, 204);
+  });
+
+  app.post('/v1/attempts/:id/complete', async (c) => {
+    const { leaseToken, ...success } = parseInput(attemptCompleteRequestSchema, await readJsonBody(c));
+    const fence = await fenceOf(c, store, leaseToken);
+    const task = await store.completeAttempt(fence, success);
+    await recordAttemptEnd(store, metrics, logger, fence.attemptId, 'succeeded');
+    // A slot was freed: a claim parked while its runner was full may now take queued work.
+    claimWaiters.notify();
+    return c.json({ task });
+  });
+
+  app.post('/v1/attempts/:id/fail', async (c) => {
+    const { leaseToken, ...failure } = parseInput(attemptFailRequestSchema, await readJsonBody(c));
+    const fence = await fenceOf(c, store, leaseToken);
+    const task = await store.failAttempt(fence, failure);
+    await recordAttemptEnd(store, metrics, logger, fence.attemptId, 'failed');
+    claimWaiters.notify();
+    return c.json({ task });
+  });
+}
+
+/**
+ * The lease fence of this call. A runner presents itself; the admin acts for the attempt's own runner
+ * (the lease token still has to match).
+ */
+async function fenceOf(c: Context<HubEnv>, store: Store, leaseToken: string): Promise<LeaseFence> {
+  const attemptId = c.req.param('id') ?? '';
+  const principal = c.get('principal');
+  if (principal.kind === 'runner') return { attemptId, leaseToken, runnerId: principal.runner.id };
+  const attempt = await store.getAttempt(attemptId);
+  if (!attempt) throw new LeaseLostError(attemptId, 'unknown-attempt');
+  return { attemptId, leaseToken, runnerId: attempt.runnerId };
+}
+
+/** Counts the finished attempt and its duration; a failure to read it back only costs the duration. */
+async function recordAttemptEnd(
+  store: Store,
+  metrics: HubMetrics,
+  logger: Logger,
+  attemptId: string,
+  outcome: AttemptOutcome,
+): Promise<void> {
+  try {
+    const attempt = await store.getAttempt(attemptId);
+    const finishedAt = attempt?.finishedAt ? Date.parse(attempt.finishedAt) : Date.now();
+    const durationSeconds = attempt ? (finishedAt - Date.parse(attempt.startedAt)) / 1_000 : undefined;
+    metrics.recordAttemptEnd(outcome, durationSeconds);
+  } catch (error) {
+    metrics.recordAttemptEnd(outcome);
+    logger.warn({ err: error, attemptId }, 'reading a finished attempt for metrics failed');
+  }
+}

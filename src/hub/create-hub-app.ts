@@ -1,0 +1,128 @@
+/**
+ * The hub's HTTP application: every route of the wire contract in `src/core/api.ts`, with request ids,
+ * metrics, body limits, authentication and the single error handler.
+ */
+import { Hono, type MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { routePath } from 'hono/route';
+import type { ErrorBody } from '../core/api.ts';
+import { NotFoundError, UnauthorizedError, WarrenError, ForbiddenError } from '../core/errors.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Store } from '../store/store.ts';
+import { registerAttemptRoutes } from './attempt-routes.ts';
+import type { HubAuth } from './auth.ts';
+import { isAllowed } from './authorize.ts';
+import { createClaimWaiters } from './claim-waiters.ts';
+import { createErrorHandler } from './create-error-handler.ts';
+import { registerEventStreamRoute } from './event-stream-route.ts';
+import type { HubConfig } from './hub-config.ts';
+import type { HubDependencies } from './hub-dependencies.ts';
+import type { HubEnv } from './hub-env.ts';
+import type { HubMetrics } from './metrics.ts';
+import { registerRunnerRoutes } from './runner-routes.ts';
+import { registerTaskRoutes } from './task-routes.ts';
+
+/** Options of {@link createHubApp}. */
+export interface HubAppOptions {
+  store: Store;
+  auth: HubAuth;
+  config: HubConfig;
+  logger: Logger;
+  metrics: HubMetrics;
+  /** Aborting it shuts the app down: parked claims answer empty, event streams end, `/readyz` says 503. */
+  signal?: AbortSignal;
+}
+
+/** Routes whose bodies may be large (batches, log uploads, verification evidence). */
+const bulkRoutePattern = /^\/v1\/(tasks\/batch|attempts\/[^/]+\/(logs|complete|fail))$/;
+
+/** Creates the hub's Hono application. */
+export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
+  const { store, auth, config, logger, metrics } = options;
+  const shutdownSignal = options.signal ?? new AbortController().signal;
+  const claimWaiters = createClaimWaiters({
+    countReady: async () =>
+      (await store.countTasks())
+        .filter((count) => count.state === 'queued')
+        .reduce((total, count) => total + count.count, 0),
+    logger,
+  });
+  const unsubscribe = store.subscribe((signal) => {
+    if (signal.kind === 'tasks-ready') claimWaiters.notify();
+  });
+  const shutDown = (): void => {
+    unsubscribe();
+    claimWaiters.close();
+  };
+  if (shutdownSignal.aborted) shutDown();
+  else shutdownSignal.addEventListener('abort', shutDown, { once: true });
+
+  const dependencies: HubDependencies = { ...options, claimWaiters, shutdownSignal };
+  const app = new Hono<HubEnv>();
+  const handleError = createErrorHandler(logger);
+  app.onError(handleError);
+  app.notFound((c) => handleError(new NotFoundError('route', `${c.req.method} ${c.req.path}`), c));
+
+  app.use(requestId());
+  app.use(recordRequests(metrics, logger));
+  app.use('/v1/*', limitBodies(config));
+  app.use('/v1/*', async (c, next) => {
+    const principal = await auth.authenticate(c.req.header('Authorization'));
+    if (!principal) throw new UnauthorizedError();
+    if (!isAllowed(principal, c.req.path)) {
+      throw new ForbiddenError('a runner token may only call /v1/runner/* and /v1/attempts/* routes');
+    }
+    c.set('principal', principal);
+    await next();
+  });
+
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const ready = !shutdownSignal.aborted && (await store.ping().catch(() => false));
+    if (ready) return c.json({ status: 'ready' });
+    const body: ErrorBody = {
+      error: {
+        code: 'unavailable',
+        message: shutdownSignal.aborted ? 'hub is shutting down' : 'store is not answering',
+      },
+    };
+    return c.json(body, 503);
+  });
+  app.get('/metrics', async (c) =>
+    c.body(await metrics.render(), 200, { 'Content-Type': metrics.contentType }),
+  );
+
+  registerTaskRoutes(app, dependencies);
+  registerRunnerRoutes(app, dependencies);
+  registerAttemptRoutes(app, dependencies);
+  registerEventStreamRoute(app, dependencies);
+  return app;
+}
+
+/** Middleware counting and timing every request by its route pattern, and logging it at debug level. */
+function recordRequests(metrics: HubMetrics, logger: Logger): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    const startedAt = performance.now();
+    await next();
+    const durationSeconds = (performance.now() - startedAt) / 1_000;
+    const matched = routePath(c, -1);
+    // why: unmatched paths are labelled as one series so that scanners cannot create unbounded series.
+    const route = matched.endsWith('*') ? 'unmatched' : matched;
+    metrics.recordHttpRequest({ method: c.req.method, route, status: c.res.status, durationSeconds });
+    logger.debug(
+      { requestId: c.get('requestId'), method: c.req.method, route, status: c.res.status, durationSeconds },
+      'request',
+    );
+  };
+}
+
+/** Middleware refusing bodies over the limit (413); bulk routes get the larger limit. */
+function limitBodies(config: HubConfig): MiddlewareHandler<HubEnv> {
+  const refuse = (maxBytes: number) => () => {
+    throw new WarrenError('payload_too_large', `request body is larger than the limit of ${maxBytes} bytes`);
+  };
+  const ordinary = bodyLimit({ maxSize: config.bodyLimitBytes, onError: refuse(config.bodyLimitBytes) });
+  const bulk = bodyLimit({ maxSize: config.bulkBodyLimitBytes, onError: refuse(config.bulkBodyLimitBytes) });
+  return (c, next) => (bulkRoutePattern.test(c.req.path) ? bulk(c, next) : ordinary(c, next));
+}

@@ -1,0 +1,21 @@
+/**
+ * What the hub's route modules share: the store, auth, settings, logger, metrics and the hub's lifetime.
+ */
+import type { Logger } from '../core/logger.ts';
+import type { Store } from '../store/store.ts';
+import type { HubAuth } from './auth.ts';
+import type { ClaimWaiters } from './claim-waiters.ts';
+import type { HubConfig } from './hub-config.ts';
+import type { HubMetrics } from './metrics.ts';
+
+/** Everything a route module needs. */
+export interface HubDependencies {
+  store: Store;
+  auth: HubAuth;
+  config: HubConfig;
+  logger: Logger;
+  metrics: HubMetrics;
+  claimWaiters: ClaimWaiters;
+  /** Aborted when the hub shuts down: long polls and event streams end. */
+  shutdownSignal: AbortSignal;
+}
