@@ -16,6 +16,7 @@ export type WarrenErrorCode =
   | 'payload_too_large'
   | 'unavailable'
   | 'executor_failed'
+  | 'git_failed'
   | 'internal';
 
 /** A field-level problem with an input, named so the user can fix it. */

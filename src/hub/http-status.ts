@@ -16,6 +16,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<WarrenErrorCode, ContentfulSta
   payload_too_large: 413,
   unavailable: 503,
   executor_failed: 500,
+  git_failed: 500,
   internal: 500,
 };
 

@@ -1,3 +1,4 @@
+import { WarrenError } from '../core/errors.ts';
 import { redactCredentials } from './redact-credentials.ts';
 
 /** What went wrong when a git command did not succeed. */
@@ -23,9 +24,7 @@ export interface GitErrorOptions {
  * Every field that can contain a repository URL (`message`, `args`, `stderr`, `stdout`) is passed
  * through {@link redactCredentials}, so the error is safe to log and to send to the hub.
  */
-export class GitError extends Error {
-  /** Stable code for error tables; the same for every git failure. */
-  readonly code = 'git_failed' as const;
+export class GitError extends WarrenError {
   /** Arguments git was started with (without the leading `git`), credentials redacted. */
   readonly args: string[];
   /** Exit status, or undefined when git was killed or never started. */
@@ -46,7 +45,7 @@ export class GitError extends Error {
       options.message === undefined
         ? describeFailure(args, options.exitCode, stderr)
         : redactCredentials(options.message);
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    super('git_failed', message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'GitError';
     this.args = args;
     this.exitCode = options.exitCode;
