@@ -55,7 +55,7 @@ export async function followTasks(
   const poller = (async () => {
     while (!controller.signal.aborted) {
       await checkAll().catch(() => undefined);
-      await new Promise((resolve) => setTimeout(resolve, pollIntervalMs).unref());
+      await sleep(pollIntervalMs, controller.signal);
     }
   })();
 
@@ -102,4 +102,18 @@ function describeEvent(event: WarrenEvent, options: FollowOptions, write: (text:
     case 'runner.state':
       return;
   }
+}
+
+/** Waits `ms`, or less when `signal` aborts. why: not unref'd, so a pending follow keeps the process alive. */
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

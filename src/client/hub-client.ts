@@ -1,0 +1,642 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import type {
+  attemptCompleteRequestSchema,
+  attemptFailRequestSchema,
+  attemptHeartbeatRequestSchema,
+  attemptLogsRequestSchema,
+  attemptPhaseRequestSchema,
+  claimRequestSchema,
+  ClaimedWork,
+  ClaimResult,
+  runnerCreateRequestSchema,
+  RunnerCreated,
+  RunnerHeartbeatResult,
+  RunnerRegistered,
+  runnerHeartbeatRequestSchema,
+  runnerRegisterRequestSchema,
+  TaskDetail,
+  TaskList,
+  TaskLogs,
+} from '../core/api.ts';
+import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
+import { TaskNotFoundError, UnavailableError, WarrenError } from '../core/errors.ts';
+import { silentLogger, type Logger } from '../core/logger.ts';
+import type {
+  Attempt,
+  EventType,
+  Lane,
+  Runner,
+  Task,
+  TaskSpecInput,
+  TaskState,
+  WarrenEvent,
+} from '../core/types.ts';
+import { errorFromResponse } from './error-from-response.ts';
+import { parseEventStream } from './parse-event-stream.ts';
+
+/** How the client retries calls that failed for reasons a retry can fix. */
+export interface HubClientRetryOptions {
+  /** Tries per call, the first included. */
+  attempts: number;
+  /** Delay before the first retry, before jitter. */
+  baseDelayMs: number;
+  /** Upper bound of any delay. */
+  maxDelayMs: number;
+}
+
+/** Options of {@link createHubClient}. */
+export interface HubClientOptions {
+  /** The hub's base URL, e.g. `http://127.0.0.1:7700`. */
+  baseUrl: string;
+  /** Admin or runner token, sent as `Authorization: Bearer <token>`. */
+  token: string;
+  /** The fetch to use; defaults to the global (undici, keep-alive). */
+  fetch?: typeof fetch;
+  /** Retries of network errors and 502/503/504 answers. */
+  retry?: HubClientRetryOptions;
+  /** Time limit of one ordinary request (the claim long poll gets its wait on top). */
+  requestTimeoutMs?: number;
+  logger?: Logger;
+}
+
+/** Options every call accepts. */
+export interface RequestOptions {
+  /** Aborts the call, including waits between retries; the call then rejects with the signal's reason. */
+  signal?: AbortSignal;
+}
+
+/** `POST /v1/tasks` answer: the task, and whether this request created it. */
+export interface TaskCreated {
+  task: Task;
+  created: boolean;
+}
+
+/** Filters of `GET /v1/tasks`. */
+export interface ListTasksParameters {
+  states?: TaskState[];
+  lane?: Lane;
+  label?: string;
+  repo?: string;
+  cursor?: string;
+  limit?: number;
+}
+
+/** What to stream from `GET /v1/events`. */
+export interface EventStreamOptions extends RequestOptions {
+  /** Start after this event id (resume point); later reconnects resume after the last event received. */
+  after?: number;
+  taskId?: string;
+  types?: EventType[];
+}
+
+/** The answer of a probe (`/healthz`, `/readyz`). Probes never throw. */
+export interface ProbeResult {
+  /** True for a 2xx answer. */
+  ok: boolean;
+  /** HTTP status; 0 when the hub could not be reached. */
+  status: number;
+  /** The answer's JSON body, or the reason the hub could not be reached. */
+  body: unknown;
+}
+
+/** A typed client for every route of the hub's HTTP API (`src/core/api.ts`). */
+export interface HubClient {
+  /** The hub's base URL, without a trailing slash. */
+  readonly baseUrl: string;
+  /** Task routes (admin token). */
+  readonly tasks: {
+    /**
+     * Creates a task. An Idempotency-Key is always sent (generated when not given), so the client's own
+     * retries can never create the task twice.
+     */
+    create(spec: TaskSpecInput, options?: RequestOptions & { idempotencyKey?: string }): Promise<TaskCreated>;
+    /** Creates up to 1000 tasks in one transaction, in order. */
+    createBatch(specs: TaskSpecInput[], options?: RequestOptions): Promise<TaskCreated[]>;
+    /** Lists tasks newest first. */
+    list(parameters?: ListTasksParameters, options?: RequestOptions): Promise<TaskList>;
+    /** The task and its attempts, or undefined when there is no such task. */
+    get(taskId: string, options?: RequestOptions): Promise<TaskDetail | undefined>;
+    /** Cancels a task; throws TaskNotFoundError or InvalidTransitionError. */
+    cancel(taskId: string, options?: RequestOptions & { reason?: string }): Promise<Task>;
+    /** Queues a dead, cancelled or failed task again. */
+    retry(taskId: string, options?: RequestOptions): Promise<Task>;
+    /** A task's log and progress events. */
+    logs(
+      taskId: string,
+      parameters?: { after?: number; limit?: number },
+      options?: RequestOptions,
+    ): Promise<WarrenEvent[]>;
+  };
+  /**
+   * Streams events as they happen. Reconnects when the connection drops, resuming with `Last-Event-ID`
+   * after the last event received, so no event is missed or repeated. Ends when the signal aborts;
+   * throws UnavailableError when the hub stays unreachable through every retry.
+   */
+  events(options?: EventStreamOptions): AsyncIterable<WarrenEvent>;
+  /** Runner records (admin token). */
+  readonly runners: {
+    /** Creates a runner; the answer holds its token, shown only once. */
+    create(
+      request: z.input<typeof runnerCreateRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<RunnerCreated>;
+    list(options?: RequestOptions): Promise<Runner[]>;
+    delete(runnerId: string, options?: RequestOptions): Promise<void>;
+  };
+  /** The calling runner's own routes (runner token). */
+  readonly runner: {
+    register(
+      request: z.input<typeof runnerRegisterRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<RunnerRegistered>;
+    heartbeat(
+      request: z.input<typeof runnerHeartbeatRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<RunnerHeartbeatResult>;
+    /**
+     * Long-polls for work: answers as soon as a task is claimed, or empty after `waitMs`. The request's
+     * time limit is `waitMs` plus a margin.
+     */
+    claim(request: z.input<typeof claimRequestSchema>, options?: RequestOptions): Promise<ClaimedWork[]>;
+  };
+  /** Calls about one attempt, fenced by its lease token; a stale lease throws LeaseLostError. */
+  readonly attempts: {
+    heartbeat(
+      attemptId: string,
+      request: z.input<typeof attemptHeartbeatRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<Attempt>;
+    setPhase(
+      attemptId: string,
+      request: z.input<typeof attemptPhaseRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<Attempt>;
+    appendLogs(
+      attemptId: string,
+      request: z.input<typeof attemptLogsRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<void>;
+    complete(
+      attemptId: string,
+      request: z.input<typeof attemptCompleteRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<Task>;
+    fail(
+      attemptId: string,
+      request: z.input<typeof attemptFailRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<Task>;
+  };
+  /** `GET /healthz`: whether the hub process answers. */
+  health(options?: RequestOptions): Promise<ProbeResult>;
+  /** `GET /readyz`: whether the hub can serve (its store answers). */
+  ready(options?: RequestOptions): Promise<ProbeResult>;
+}
+
+/**
+ * Default retries. why: 5 tries spaced 0.5, 1, 2, 4 s (half jitter) ride out a hub restart of several
+ * seconds without making a caller wait more than about 10 s for a hub that is really gone.
+ */
+const defaultRetry: HubClientRetryOptions = { attempts: 5, baseDelayMs: 500, maxDelayMs: 8_000 };
+// why: the hub answers ordinary requests in milliseconds; 30 s only catches a connection that hangs.
+const defaultRequestTimeoutMs = 30_000;
+// why: the hub answers a claim after at most `waitMs`; 10 s covers its claim query and a slow network.
+const claimTimeoutMarginMs = 10_000;
+// why: statuses a proxy or a restarting hub answers with; the request may well succeed a moment later.
+const retryableStatuses = new Set([502, 503, 504]);
+
+interface CallOptions extends RequestOptions {
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  body?: unknown;
+  headers?: Record<string, string>;
+  timeoutMs?: number;
+  /** For LeaseLostError messages. */
+  attemptId?: string;
+}
+
+/** A response that came back, with its parsed JSON body (undefined when empty). */
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * Creates a client for a Warren hub.
+ *
+ * Any non-2xx answer throws the WarrenError subclass the hub raised (`LeaseLostError`,
+ * `InvalidInputError` with its issues, `TaskNotFoundError`, ...). Network errors, timeouts and
+ * 502/503/504 answers are retried with exponential backoff and jitter; when every try fails the call
+ * throws UnavailableError naming the hub URL and what to check.
+ */
+export function createHubClient(options: HubClientOptions): HubClient {
+  const baseUrl = options.baseUrl.replace(/\/+$/, '');
+  const fetchImplementation = options.fetch ?? globalThis.fetch;
+  const retry = options.retry ?? defaultRetry;
+  const policy: RetryPolicy = {
+    baseDelayMs: retry.baseDelayMs,
+    maxDelayMs: retry.maxDelayMs,
+    factor: 2,
+    jitter: 0.5,
+  };
+  const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
+  const logger = options.logger ?? silentLogger;
+  const attempts = Math.max(1, retry.attempts);
+
+  const urlOf = (path: string, query?: CallOptions['query']): string => {
+    const url = new URL(baseUrl + path);
+    for (const [name, value] of Object.entries(query ?? {})) {
+      if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+    }
+    return url.toString();
+  };
+
+  /** One try: the answer, or a reason to retry. Throws only when the caller aborted. */
+  async function tryOnce(call: CallOptions): Promise<Answer | { retryReason: string; cause?: unknown }> {
+    const timeout = AbortSignal.timeout(call.timeoutMs ?? requestTimeoutMs);
+    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${options.token}`,
+      accept: 'application/json',
+      ...call.headers,
+    };
+    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    try {
+      const response = await fetchImplementation(urlOf(call.path, call.query), {
+        method: call.method,
+        headers,
+        body: call.body === undefined ? undefined : JSON.stringify(call.body),
+        signal,
+      });
+      const text = await response.text();
+      let body: unknown;
+      if (text !== '') {
+        try {
+          body = JSON.parse(text);
+        } catch {
+          body = text;
+        }
+      }
+      if (retryableStatuses.has(response.status)) {
+        return {
+          retryReason: `HTTP ${response.status}`,
+          cause: errorFromResponse({ ...describe(call), status: response.status, body }),
+        };
+      }
+      return { status: response.status, body };
+    } catch (error) {
+      if (call.signal?.aborted) throw abortReason(call.signal);
+      if (timeout.aborted) {
+        return { retryReason: `no answer within ${call.timeoutMs ?? requestTimeoutMs} ms`, cause: error };
+      }
+      return { retryReason: networkReason(error), cause: error };
+    }
+  }
+
+  function describe(call: CallOptions) {
+    return { request: `${call.method} ${call.path}`, attemptId: call.attemptId };
+  }
+
+  async function send(call: CallOptions): Promise<Answer> {
+    let lastReason = '';
+    let lastCause: unknown;
+    for (let number = 1; number <= attempts; number += 1) {
+      if (call.signal?.aborted) throw abortReason(call.signal);
+      const outcome = await tryOnce(call);
+      if (!('retryReason' in outcome)) return outcome;
+      lastReason = outcome.retryReason;
+      lastCause = outcome.cause;
+      if (number === attempts) break;
+      const delayMs = computeRetryDelay(number, policy);
+      logger.warn(
+        {
+          hub: baseUrl,
+          request: `${call.method} ${call.path}`,
+          try: number,
+          of: attempts,
+          delayMs,
+          reason: lastReason,
+        },
+        'hub request failed; retrying',
+      );
+      await sleep(delayMs, call.signal);
+    }
+    throw new UnavailableError(
+      `cannot reach the Warren hub at ${baseUrl} (${call.method} ${call.path} failed ${attempts} time${attempts === 1 ? '' : 's'}, last: ${lastReason}); check that the hub is running, that the URL is right and that this machine can reach it`,
+      { cause: lastCause },
+    );
+  }
+
+  /** Sends the call and returns the 2xx body; throws the hub's error otherwise. */
+  async function call<Result>(callOptions: CallOptions): Promise<Result> {
+    const answer = await send(callOptions);
+    if (answer.status >= 200 && answer.status < 300) return answer.body as Result;
+    throw errorFromResponse({ ...describe(callOptions), status: answer.status, body: answer.body });
+  }
+
+  async function probe(path: string, requestOptions: RequestOptions | undefined): Promise<ProbeResult> {
+    const outcome = await tryOnce({ method: 'GET', path, signal: requestOptions?.signal });
+    if ('retryReason' in outcome) {
+      const cause = outcome.cause;
+      if (WarrenError.isInstance(cause)) return { ok: false, status: 503, body: { error: cause.message } };
+      return { ok: false, status: 0, body: { error: `cannot reach ${baseUrl}: ${outcome.retryReason}` } };
+    }
+    return { ok: outcome.status >= 200 && outcome.status < 300, status: outcome.status, body: outcome.body };
+  }
+
+  async function* streamEvents(streamOptions: EventStreamOptions = {}): AsyncGenerator<WarrenEvent> {
+    const { signal } = streamOptions;
+    let lastEventId = streamOptions.after;
+    let failures = 0;
+    let serverRetryMs: number | undefined;
+    let lastReason = '';
+    while (!signal?.aborted) {
+      const connection = new AbortController();
+      const onAbort = () => connection.abort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        const headers: Record<string, string> = {
+          authorization: `Bearer ${options.token}`,
+          accept: 'text/event-stream',
+        };
+        if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
+        const response = await fetchImplementation(
+          urlOf('/v1/events', {
+            after: lastEventId,
+            taskId: streamOptions.taskId,
+            types: streamOptions.types?.join(','),
+          }),
+          { method: 'GET', headers, signal: connection.signal },
+        );
+        if (!response.ok || !response.body) {
+          const text = await response.text().catch(() => '');
+          let body: unknown = text;
+          try {
+            body = JSON.parse(text);
+          } catch {
+            // Not JSON; keep the text.
+          }
+          const error = errorFromResponse({ request: 'GET /v1/events', status: response.status, body });
+          if (!retryableStatuses.has(response.status)) throw error;
+          lastReason = `HTTP ${response.status}`;
+        } else {
+          failures = 0;
+          for await (const message of parseEventStream(response.body)) {
+            if (message.retry !== undefined) serverRetryMs = message.retry;
+            if (message.id !== undefined && /^\d+$/.test(message.id)) lastEventId = Number(message.id);
+            if (message.data === '') continue;
+            const event = toWarrenEvent(message.data, message.event, lastEventId);
+            if (!event) {
+              logger.warn({ hub: baseUrl, event: message.event }, 'skipping an event that is not valid JSON');
+              continue;
+            }
+            lastEventId = event.id;
+            yield event;
+          }
+          lastReason = 'the stream ended';
+        }
+      } catch (error) {
+        if (signal?.aborted) return;
+        if (WarrenError.isInstance(error)) throw error;
+        lastReason = networkReason(error);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+        connection.abort();
+      }
+      if (signal?.aborted) return;
+      failures += 1;
+      if (failures >= attempts) {
+        throw new UnavailableError(
+          `lost the event stream of the Warren hub at ${baseUrl} and could not reconnect after ${attempts} tries (last: ${lastReason}); check that the hub is running and reachable`,
+        );
+      }
+      const delayMs = Math.max(serverRetryMs ?? 0, computeRetryDelay(failures, policy));
+      logger.warn(
+        { hub: baseUrl, delayMs, reason: lastReason, lastEventId },
+        'event stream dropped; reconnecting',
+      );
+      try {
+        await sleep(delayMs, signal);
+      } catch {
+        return;
+      }
+    }
+  }
+
+  return {
+    baseUrl,
+    tasks: {
+      create: (spec, requestOptions) =>
+        call<TaskCreated>({
+          method: 'POST',
+          path: '/v1/tasks',
+          body: spec,
+          headers: { 'idempotency-key': requestOptions?.idempotencyKey ?? randomUUID() },
+          signal: requestOptions?.signal,
+        }),
+      createBatch: async (specs, requestOptions) => {
+        const answer = await call<{ results: TaskCreated[] }>({
+          method: 'POST',
+          path: '/v1/tasks/batch',
+          body: { tasks: specs },
+          // why: lets a hub that supports it recognise the client's own retry of the same batch.
+          headers: { 'idempotency-key': randomUUID() },
+          signal: requestOptions?.signal,
+        });
+        return answer.results;
+      },
+      list: (parameters = {}, requestOptions) =>
+        call<TaskList>({
+          method: 'GET',
+          path: '/v1/tasks',
+          query: {
+            state: parameters.states?.join(','),
+            lane: parameters.lane,
+            label: parameters.label,
+            repo: parameters.repo,
+            cursor: parameters.cursor,
+            limit: parameters.limit,
+          },
+          signal: requestOptions?.signal,
+        }),
+      get: async (taskId, requestOptions) => {
+        const path = `/v1/tasks/${encodeURIComponent(taskId)}`;
+        const answer = await send({ method: 'GET', path, signal: requestOptions?.signal });
+        if (answer.status >= 200 && answer.status < 300) return answer.body as TaskDetail;
+        const error = errorFromResponse({ request: `GET ${path}`, status: answer.status, body: answer.body });
+        if (error instanceof TaskNotFoundError) return undefined;
+        throw error;
+      },
+      cancel: async (taskId, requestOptions) => {
+        const answer = await call<{ task: Task }>({
+          method: 'POST',
+          path: `/v1/tasks/${encodeURIComponent(taskId)}/cancel`,
+          body: requestOptions?.reason === undefined ? {} : { reason: requestOptions.reason },
+          signal: requestOptions?.signal,
+        });
+        return answer.task;
+      },
+      retry: async (taskId, requestOptions) => {
+        const answer = await call<{ task: Task }>({
+          method: 'POST',
+          path: `/v1/tasks/${encodeURIComponent(taskId)}/retry`,
+          body: {},
+          signal: requestOptions?.signal,
+        });
+        return answer.task;
+      },
+      logs: async (taskId, parameters = {}, requestOptions) => {
+        const answer = await call<TaskLogs>({
+          method: 'GET',
+          path: `/v1/tasks/${encodeURIComponent(taskId)}/logs`,
+          query: { after: parameters.after, limit: parameters.limit },
+          signal: requestOptions?.signal,
+        });
+        return answer.events;
+      },
+    },
+    events: (streamOptions) => streamEvents(streamOptions),
+    runners: {
+      create: (request, requestOptions) =>
+        call<RunnerCreated>({
+          method: 'POST',
+          path: '/v1/runners',
+          body: request,
+          signal: requestOptions?.signal,
+        }),
+      list: async (requestOptions) => {
+        const answer = await call<{ runners: Runner[] }>({
+          method: 'GET',
+          path: '/v1/runners',
+          signal: requestOptions?.signal,
+        });
+        return answer.runners;
+      },
+      delete: async (runnerId, requestOptions) => {
+        await call<undefined>({
+          method: 'DELETE',
+          path: `/v1/runners/${encodeURIComponent(runnerId)}`,
+          signal: requestOptions?.signal,
+        });
+      },
+    },
+    runner: {
+      register: (request, requestOptions) =>
+        call<RunnerRegistered>({
+          method: 'POST',
+          path: '/v1/runner/register',
+          body: request,
+          signal: requestOptions?.signal,
+        }),
+      heartbeat: (request, requestOptions) =>
+        call<RunnerHeartbeatResult>({
+          method: 'POST',
+          path: '/v1/runner/heartbeat',
+          body: request,
+          signal: requestOptions?.signal,
+        }),
+      claim: async (request, requestOptions) => {
+        // why: the hub's own default wait is 30 s; the client must not give up before the hub answers.
+        const waitMs = request.waitMs ?? 30_000;
+        const answer = await call<ClaimResult>({
+          method: 'POST',
+          path: '/v1/runner/claim',
+          body: request,
+          timeoutMs: waitMs + claimTimeoutMarginMs,
+          signal: requestOptions?.signal,
+        });
+        return answer.claims;
+      },
+    },
+    attempts: {
+      heartbeat: async (attemptId, request, requestOptions) =>
+        (await attemptCall<{ attempt: Attempt }>(attemptId, 'heartbeat', request, requestOptions)).attempt,
+      setPhase: async (attemptId, request, requestOptions) =>
+        (await attemptCall<{ attempt: Attempt }>(attemptId, 'phase', request, requestOptions)).attempt,
+      appendLogs: async (attemptId, request, requestOptions) => {
+        await attemptCall<undefined>(attemptId, 'logs', request, requestOptions);
+      },
+      complete: async (attemptId, request, requestOptions) =>
+        (await attemptCall<{ task: Task }>(attemptId, 'complete', request, requestOptions)).task,
+      fail: async (attemptId, request, requestOptions) =>
+        (await attemptCall<{ task: Task }>(attemptId, 'fail', request, requestOptions)).task,
+    },
+    health: (requestOptions) => probe('/healthz', requestOptions),
+    ready: (requestOptions) => probe('/readyz', requestOptions),
+  };
+
+  function attemptCall<Result>(
+    attemptId: string,
+    action: 'heartbeat' | 'phase' | 'logs' | 'complete' | 'fail',
+    body: unknown,
+    requestOptions: RequestOptions | undefined,
+  ): Promise<Result> {
+    return call<Result>({
+      method: 'POST',
+      path: `/v1/attempts/${encodeURIComponent(attemptId)}/${action}`,
+      body,
+      attemptId,
+      signal: requestOptions?.signal,
+    });
+  }
+}
+
+function toWarrenEvent(
+  data: string,
+  eventName: string,
+  lastEventId: number | undefined,
+): WarrenEvent | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const event = parsed as Partial<WarrenEvent>;
+  if (typeof event.id === 'number' && typeof event.type === 'string') return event as WarrenEvent;
+  // A server that sends only the data object: rebuild the envelope from the SSE fields.
+  if (lastEventId === undefined) return undefined;
+  return {
+    id: lastEventId,
+    type: eventName as EventType,
+    at: new Date().toISOString(),
+    data: parsed as Record<string, unknown>,
+  };
+}
+
+function networkReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
+  const causeMessage = cause instanceof Error ? cause.message : undefined;
+  return [error.message, typeof code === 'string' ? code : undefined, causeMessage]
+    .filter((part, index, parts) => part && parts.indexOf(part) === index)
+    .join(': ');
+}
+
+/** The signal's reason when it is an Error, else an AbortError. */
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The operation was aborted.', 'AbortError');
+}
+
+function sleep(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(abortReason(signal!));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, delayMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
