@@ -345,11 +345,20 @@ describe('startRunner against a real hub', () => {
           async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim() || undefined,
         ),
       );
+      // The state file must record the executor's process group before the crash.
+      await waitFor('the recorded process group', async () =>
+        (await readState()).held[0]?.processGroups?.length ? true : undefined,
+      );
+      expect(isAlive(orphan)).toBe(true);
       child.kill('SIGKILL');
       await exited;
       expect((await readState()).held).toHaveLength(1);
+      // The executor leads its own process group, so it outlived the runner's SIGKILL.
+      expect(isAlive(orphan)).toBe(true);
 
       const runner = await launch({ token });
+      // The restarted runner kills what its previous life left running, before it reports the attempt.
+      expect(isAlive(orphan)).toBe(false);
       const done = await waitForState(task.id, ['succeeded', 'dead'], 45_000);
       expect(done.state).toBe('succeeded');
       const detail = (await admin.tasks.get(task.id))!;

@@ -22,6 +22,8 @@ export interface RunProcessOptions {
   maxStreamedBytes?: number;
   /** Called with output as it arrives (decoded as UTF-8). */
   onOutput?: (stream: ProcessStream, text: string) => void;
+  /** Told the id of the process group once it exists; the returned function is called when it is gone. */
+  trackProcessGroup?: (processGroupId: number) => () => void;
 }
 
 /** How a process ended. Failing commands are results, never throws. */
@@ -101,6 +103,8 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       return;
     }
 
+    const untrack =
+      killsProcessGroup && child.pid !== undefined ? options.trackProcessGroup?.(child.pid) : undefined;
     let timedOut = false;
     let aborted = false;
     let settled = false;
@@ -132,6 +136,7 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       options.abortSignal?.removeEventListener('abort', onAbort);
       // Leftover processes in the group (background jobs of the command) die with the step.
       signalGroup('SIGKILL');
+      untrack?.();
       clearTimeout(escalationTimer);
       for (const [stream, decoder] of decoders) forward(stream, decoder.end());
       resolve(result({ timedOut, aborted, ...exited, ...fields }));

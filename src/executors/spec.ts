@@ -76,6 +76,11 @@ export interface ExecutorContext {
   heartbeat(progress?: string): void;
   /** Emits a normalised event. */
   emit(event: ExecutorEvent): void;
+  /**
+   * Records a process group the executor started; returns the function to call when it is gone. The runner
+   * keeps the ids in its state file so that a runner restarted after a crash can kill what was left running.
+   */
+  trackProcessGroup?(processGroupId: number): () => void;
   logger: Logger;
 }
 

@@ -1,3 +1,4 @@
+import { describeProcessGroup, type ProcessGroupRecord } from './process-groups.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubClient } from '../client/hub-client.ts';
@@ -224,6 +225,21 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
     verification,
   });
 
+  /** Keeps the executor's process groups in the state file while they live (killed at restart after a crash). */
+  function trackProcessGroup(processGroupId: number): () => void {
+    const group = describeProcessGroup(processGroupId);
+    const save = (change: (groups: ProcessGroupRecord[]) => ProcessGroupRecord[]): void => {
+      options.stateFile
+        .update((state) => {
+          const held = state.held.find((candidate) => candidate.attemptId === attemptId);
+          if (held) held.processGroups = change(held.processGroups ?? []);
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'recording a process group failed'));
+    };
+    save((groups) => [...groups, group]);
+    return () => save((groups) => groups.filter((candidate) => candidate.id !== processGroupId));
+  }
+
   async function execute(): Promise<Decision> {
     const executor = options.executors.get(task.executor);
     if (!executor) {
@@ -306,6 +322,7 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
         if (message !== undefined) progress = message;
       },
       emit: (event) => onExecutorEvent(event),
+      trackProcessGroup,
       logger: logger.child({ executor: executor.name }),
     };
     let executorResult: ExecutorResult;
@@ -344,6 +361,7 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       onCriterionStart: (criterion, index) =>
         log.system(`checking criterion ${index + 1}: ${criterion.description}`),
       onOutput: (stream, text) => log.write(stream, text),
+      trackProcessGroup,
     });
     if (interruption) return interrupted([round]);
     for (const [index, result] of round.criteria.entries()) {

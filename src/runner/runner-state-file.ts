@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ProcessGroupRecord } from './process-groups.ts';
 
 /** An attempt this runner holds a lease on; written before its worktree is created. */
 export interface HeldAttemptRecord {
@@ -13,6 +14,8 @@ export interface HeldAttemptRecord {
   mirrorPath?: string;
   sourceRepo: string;
   branch?: string;
+  /** Process groups the attempt's executor and checks have running now. */
+  processGroups?: ProcessGroupRecord[];
 }
 
 /** A failed attempt's worktree kept for inspection until `keepUntil`. */

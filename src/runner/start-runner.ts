@@ -1,3 +1,4 @@
+import { killRecordedProcessGroup } from './process-groups.ts';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -294,6 +295,13 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     const { state, damaged } = await stateFile.load();
     if (damaged) logger.warn({ movedTo: damaged }, 'the state file was unreadable; moved it aside');
     for (const held of state.held) {
+      for (const group of held.processGroups ?? []) {
+        const outcome = killRecordedProcessGroup(group);
+        logger.info(
+          { attemptId: held.attemptId, processGroup: group.id, outcome },
+          'leftover process group of an abandoned attempt',
+        );
+      }
       try {
         await client.attempts.fail(held.attemptId, {
           leaseToken: held.leaseToken,

@@ -20,6 +20,8 @@ export interface VerifyCriteriaOptions {
   onCriterionStart?: (criterion: SuccessCriterion, index: number) => void;
   /** Streams the commands' output as it arrives. */
   onOutput?: (stream: ProcessStream, text: string) => void;
+  /** Records each command's process group (see the runner's state file). */
+  trackProcessGroup?: (processGroupId: number) => () => void;
 }
 
 // why: most test suites finish in minutes; a criterion hanging longer than this is a failure in itself.
@@ -63,6 +65,7 @@ export async function verifyCriteria(options: VerifyCriteriaOptions): Promise<Ve
       abortSignal: options.abortSignal,
       maxOutputBytes: options.maxOutputBytes ?? defaultMaxOutputBytes,
       onOutput: options.onOutput,
+      trackProcessGroup: options.trackProcessGroup,
     });
     let output = outcome.output;
     if (outcome.error !== undefined) output = `${output}${output ? '\n' : ''}${outcome.error}`;

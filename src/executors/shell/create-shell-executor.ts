@@ -89,6 +89,7 @@ async function runShell(context: ExecutorContext): Promise<ExecutorResult> {
       abortSignal: context.abortSignal,
       maxOutputBytes,
       onOutput: (stream, text) => context.emit({ type: 'output', stream, text }),
+      trackProcessGroup: context.trackProcessGroup?.bind(context),
     });
     context.emit({ type: 'step-end', step: number, description: command });
     if (result.error !== undefined) {
