@@ -7,7 +7,8 @@
  *
  * Invariants every implementation keeps:
  * - A task has at most one active attempt (leased, running or verifying), and a task is in a leased state
- *   exactly when it has one.
+ *   exactly when it has one; its `currentAttemptId` names that attempt and is absent otherwise. An active
+ *   attempt is always in the same state as its task.
  * - A call presenting a lease fence is refused with LeaseLostError unless the attempt is active, the
  *   token matches and the runner is the one that claimed it. A refused call changes nothing.
  * - Every state change and log entry appends an event in the same transaction as the change.
@@ -170,31 +171,45 @@ export interface Store {
    * The new task is `blocked` while a dependency is unfinished, `dead` if one is dead or cancelled, else `queued`.
    */
   enqueueTask(spec: TaskSpec, options?: { idempotencyKey?: string }): Promise<EnqueueResult>;
-  /** Creates several tasks in one transaction, in order (later ones may depend on earlier ones). */
+  /**
+   * Creates several tasks in one transaction, in order (later ones may depend on earlier ones). One invalid
+   * spec fails the whole batch; its field issues are prefixed with its index (`2.dependsOn.0`).
+   */
   enqueueTasks(specs: TaskSpec[]): Promise<EnqueueResult[]>;
   /** The task, or undefined. */
   getTask(id: string): Promise<Task | undefined>;
-  /** Lists tasks newest first. */
+  /**
+   * Lists tasks newest first. An empty `states` means any state. Throws InvalidInputError for a cursor this
+   * store did not make or a limit outside 1..500.
+   */
   listTasks(query: ListTasksQuery): Promise<Page<Task>>;
   /**
    * Cancels a non-terminal task, revoking any active attempt's lease (its next call gets LeaseLostError).
-   * Dependents that are blocked become dead. Throws TaskNotFoundError or InvalidTransitionError.
+   * Dependents that are blocked become dead, and theirs in turn. The reason defaults to `cancelled`.
+   * Throws TaskNotFoundError or InvalidTransitionError.
    */
   cancelTask(id: string, reason?: string): Promise<Task>;
   /**
-   * Puts a dead, cancelled or failed task back in the queue now, allowing at least one more attempt.
-   * Throws TaskNotFoundError, or InvalidTransitionError for other states.
+   * Puts a dead, cancelled or failed task back in the queue now (`blocked` while a dependency is still
+   * unfinished), allowing at least one more attempt. Throws TaskNotFoundError; InvalidTransitionError for
+   * other states or while a dependency is dead or cancelled (retry that one first); ConflictError when
+   * another active task now holds the task's dedup key.
    */
   retryTask(id: string): Promise<Task>;
 
   /**
    * Atomically picks up to `limit` queued tasks the runner can run (lane, then priority, then age) and
-   * creates an attempt with a fresh lease for each. Never gives one task to two callers.
+   * creates an attempt with a fresh lease for each. Never gives one task to two callers. A limit below 1
+   * claims nothing; an implementation may cap large limits (SQLite: 256).
    */
   claimTasks(request: ClaimRequest): Promise<Claim[]>;
   /** Extends the lease by `leaseMs` from now, optionally recording progress. */
   heartbeatAttempt(fence: LeaseFence, options: { leaseMs: number; message?: string }): Promise<Attempt>;
-  /** Moves the attempt (and its task) into `running` or `verifying`. */
+  /**
+   * Moves the attempt (and its task) into `running` or `verifying` (`verifying` → `running` for a fix
+   * round). Reporting the phase the attempt is already in only updates branch, worktree path and progress,
+   * so a retried request is harmless.
+   */
   setAttemptPhase(fence: LeaseFence, phase: AttemptPhase): Promise<Attempt>;
   /** Appends log entries to the event stream. */
   appendAttemptLogs(fence: LeaseFence, entries: LogEntry[]): Promise<void>;
@@ -215,7 +230,7 @@ export interface Store {
   /** Moves `failed` tasks whose retry time has come to `queued`. Returns how many. */
   promoteRetries(): Promise<number>;
 
-  /** Creates a runner. Throws ConflictError when the name is taken. */
+  /** Creates a runner, `offline` until it registers. Throws ConflictError when the name or token is taken. */
   createRunner(runner: NewRunner): Promise<Runner>;
   /** The runner holding this token hash, or undefined. */
   findRunnerByTokenHash(tokenHash: string): Promise<Runner | undefined>;
@@ -229,13 +244,13 @@ export interface Store {
   markStaleRunnersOffline(staleAfterMs: number): Promise<number>;
   /** Every runner, by name. */
   listRunners(): Promise<Runner[]>;
-  /** Deletes a runner record (its token stops working). */
+  /** Deletes a runner record (its token stops working); false when there was none. Its attempts stay. */
   deleteRunner(id: string): Promise<boolean>;
 
-  /** Reads events in id order. */
+  /** Reads events in id order. Throws InvalidInputError for a limit outside 1..5000. */
   listEvents(query: ListEventsQuery): Promise<WarrenEvent[]>;
   /** The highest event id, 0 when none. */
   lastEventId(): Promise<number>;
-  /** Task counts grouped by lane and state. */
+  /** Task counts grouped by lane and state; lanes and states with no task are left out. */
   countTasks(): Promise<TaskCount[]>;
 }

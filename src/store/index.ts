@@ -1,0 +1,3 @@
+/** Public surface of Warren's storage layer: the Store contract and its backends. */
+export type * from './store.ts';
+export { createSqliteStore, type SqliteStoreOptions } from './sqlite/create-sqlite-store.ts';

@@ -1,0 +1,187 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { UnavailableError } from '../../core/errors.ts';
+import { taskSpecSchema } from '../../core/types.ts';
+import { runStoreConformance } from '../conformance/run-store-conformance.ts';
+import { claimTasksSql } from './claim-tasks.sql.ts';
+import { createSqliteStore } from './create-sqlite-store.ts';
+import { sqliteMigrations } from './migrations/sqlite-migrations.ts';
+import { eventsTaskIndexCondition, sqliteStatements } from './sqlite-statements.ts';
+
+const directories: string[] = [];
+
+async function temporaryDatabasePath(): Promise<string> {
+  const directory = await mkdtemp(join(tmpdir(), 'warren-sqlite-store-'));
+  directories.push(directory);
+  return join(directory, 'warren.db');
+}
+
+afterEach(async () => {
+  for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true });
+});
+
+runStoreConformance({
+  name: 'sqlite',
+  createStore: async (storeOptions) =>
+    createSqliteStore({ ...storeOptions, filename: await temporaryDatabasePath() }),
+});
+
+describe('createSqliteStore', () => {
+  it('applies each migration once and keeps data across reopening the file', async () => {
+    const filename = await temporaryDatabasePath();
+    const first = await createSqliteStore({ filename });
+    await first.migrate();
+    await first.migrate();
+    const { task } = await first.enqueueTask(taskSpecSchema.parse({ title: 'kept', repo: '/repo' }));
+    await first.close();
+
+    const second = await createSqliteStore({ filename });
+    await second.migrate();
+    expect(await second.getTask(task.id)).toEqual(task);
+    expect(await second.lastEventId()).toBe(2);
+    expect(await second.countTasks()).toEqual([{ lane: 'normal', state: 'queued', count: 1 }]);
+    await second.cancelTask(task.id);
+    expect(await second.lastEventId()).toBe(3);
+    expect((await second.listEvents({ taskId: task.id, limit: 10 })).map((event) => event.id)).toEqual([
+      1, 2, 3,
+    ]);
+    await second.close();
+
+    const database = new Database(filename, { readonly: true });
+    try {
+      const applied = database.prepare('SELECT id, name FROM schema_migrations ORDER BY id').all();
+      expect(applied).toEqual(
+        sqliteMigrations.map((migration) => ({ id: migration.id, name: migration.name })),
+      );
+      expect(database.pragma('journal_mode', { simple: true })).toBe('wal');
+    } finally {
+      database.close();
+    }
+  });
+
+  it('refuses a database migrated by a newer version', async () => {
+    const filename = await temporaryDatabasePath();
+    const store = await createSqliteStore({ filename });
+    await store.migrate();
+    await store.close();
+    const database = new Database(filename);
+    database.prepare("INSERT INTO schema_migrations (id, name, applied_at) VALUES (9999, 'future', 0)").run();
+    database.close();
+    const reopened = await createSqliteStore({ filename });
+    await expect(reopened.migrate()).rejects.toThrow(/9999/);
+    await reopened.close();
+  });
+
+  it('refuses a second store on a file that another store holds', async () => {
+    const filename = await temporaryDatabasePath();
+    const first = await createSqliteStore({ filename });
+    await first.migrate();
+    try {
+      await expect(createSqliteStore({ filename })).rejects.toBeInstanceOf(UnavailableError);
+      expect(await first.ping()).toBe(true);
+    } finally {
+      await first.close();
+    }
+  });
+
+  it('works in memory', async () => {
+    const store = await createSqliteStore({ filename: ':memory:' });
+    await store.migrate();
+    const { created } = await store.enqueueTask(taskSpecSchema.parse({ title: 'x', repo: '/repo' }));
+    expect(created).toBe(true);
+    expect(await store.ping()).toBe(true);
+    await store.close();
+    expect(await store.ping()).toBe(false);
+  });
+
+  it('claims by walking the queued-task index in order, without sorting', async () => {
+    const filename = await temporaryDatabasePath();
+    const store = await createSqliteStore({ filename });
+    await store.migrate();
+    await store.close();
+    const database = new Database(filename, { readonly: true });
+    try {
+      const plan = database
+        .prepare(`EXPLAIN QUERY PLAN ${claimTasksSql(10)}`)
+        .all({ capabilities: '[]' }) as Array<{ detail: string }>;
+      const details = plan.map((step) => step.detail);
+      expect(details).toContainEqual(
+        expect.stringMatching(/^SCAN task USING (COVERING )?INDEX tasks_claim_order/),
+      );
+      expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('runs every fixed statement through an index, never a full scan of tasks, attempts or events', async () => {
+    const filename = await temporaryDatabasePath();
+    const store = await createSqliteStore({ filename });
+    await store.migrate();
+    await store.close();
+    const database = new Database(filename, { readonly: true });
+    try {
+      const scans: string[] = [];
+      for (const [name, text] of Object.entries(sqliteStatements)) {
+        const named = Object.fromEntries([...text.matchAll(/@(\w+)/g)].map((match) => [match[1]!, null]));
+        const positional = new Array<null>((text.match(/\?/g) ?? []).length).fill(null);
+        const statement = database.prepare(`EXPLAIN QUERY PLAN ${text}`);
+        const plan = (
+          Object.keys(named).length > 0 ? statement.all(named) : statement.all(...positional)
+        ) as Array<{ detail: string }>;
+        for (const step of plan) {
+          if (/^SCAN (tasks|attempts|events|task|attempt|event|dependency|parent)\b/.test(step.detail)) {
+            scans.push(`${name}: ${step.detail}`);
+          }
+        }
+      }
+      expect(scans).toEqual([]);
+    } finally {
+      database.close();
+    }
+  });
+
+  it("lists tasks in an uncommon state and a task's other events through partial indexes", async () => {
+    const filename = await temporaryDatabasePath();
+    const store = await createSqliteStore({ filename });
+    await store.migrate();
+    await store.close();
+    const database = new Database(filename, { readonly: true });
+    try {
+      const plan = database
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT * FROM tasks WHERE state IN (?) AND state NOT IN ('queued','succeeded')
+           ORDER BY seq DESC LIMIT 51`,
+        )
+        .all('dead') as Array<{ detail: string }>;
+      expect(plan.map((step) => step.detail).join('\n')).toMatch(/USING INDEX tasks_uncommon_state/);
+      const eventsPlan = database
+        .prepare(
+          `EXPLAIN QUERY PLAN SELECT * FROM events WHERE task_id = ? AND ${eventsTaskIndexCondition} AND id > ?
+           ORDER BY id LIMIT 100`,
+        )
+        .all('tsk_x', 0) as Array<{ detail: string }>;
+      expect(eventsPlan.map((step) => step.detail).join('\n')).toMatch(/USING INDEX events_task/);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('rejects a malformed JSON value at the database, never storing it', async () => {
+    const filename = await temporaryDatabasePath();
+    const store = await createSqliteStore({ filename });
+    await store.migrate();
+    const { task } = await store.enqueueTask(taskSpecSchema.parse({ title: 'x', repo: '/repo' }));
+    await store.close();
+    const database = new Database(filename);
+    try {
+      expect(() => database.prepare("UPDATE tasks SET labels = '[oops' WHERE id = ?").run(task.id)).toThrow();
+      expect(() => database.prepare("UPDATE tasks SET state = 'weird' WHERE id = ?").run(task.id)).toThrow();
+    } finally {
+      database.close();
+    }
+  });
+});

@@ -1,0 +1,45 @@
+/**
+ * Conversion between a `tasks` row and the domain Task.
+ */
+import type { Lane, SuccessCriterion, Task, TaskResult } from '../../core/types.ts';
+import type { TaskRow } from './database-schema.ts';
+import { epochToIso } from './epoch-to-iso.ts';
+import { parseJsonColumn } from './parse-json-column.ts';
+
+/** Lane to `lane_rank`: the claim index sorts on the number, highest lane first. */
+export const laneRanks: Readonly<Record<Lane, number>> = { high: 0, normal: 1, low: 2 };
+
+/** The domain Task stored in `row`. Optional fields are absent (not undefined) when the column is null. */
+export function taskFromRow(row: TaskRow): Task {
+  const task: Task = {
+    id: row.id,
+    title: row.title,
+    instructions: row.instructions,
+    repo: row.repo,
+    executor: row.executor,
+    executorInput: parseJsonColumn<Record<string, unknown>>(row.executor_input),
+    capabilities: parseJsonColumn<string[]>(row.capabilities),
+    complexity: row.complexity,
+    lane: row.lane,
+    priority: row.priority,
+    successCriteria: parseJsonColumn<SuccessCriterion[]>(row.success_criteria),
+    dependsOn: parseJsonColumn<string[]>(row.depends_on),
+    maxAttempts: row.max_attempts,
+    timeoutMs: row.timeout_ms,
+    labels: parseJsonColumn<string[]>(row.labels),
+    state: row.state,
+    requiredCapabilities: parseJsonColumn<string[]>(row.required_capabilities),
+    attemptCount: row.attempt_count,
+    createdAt: epochToIso(row.created_at),
+    updatedAt: epochToIso(row.updated_at),
+  };
+  if (row.base_branch !== null) task.baseBranch = row.base_branch;
+  if (row.dedup_key !== null) task.dedupKey = row.dedup_key;
+  if (row.state_reason !== null) task.stateReason = row.state_reason;
+  if (row.retry_at !== null) task.retryAt = epochToIso(row.retry_at);
+  if (row.current_attempt_id !== null) task.currentAttemptId = row.current_attempt_id;
+  if (row.result !== null) task.result = parseJsonColumn<TaskResult>(row.result);
+  if (row.idempotency_key !== null) task.idempotencyKey = row.idempotency_key;
+  if (row.finished_at !== null) task.finishedAt = epochToIso(row.finished_at);
+  return task;
+}
