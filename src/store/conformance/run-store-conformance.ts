@@ -583,6 +583,57 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect((await claim(gpuRunner, 10)).map((claimed) => claimed.task.id)).toEqual([gpuTask.id]);
       });
 
+      it('keeps claim order across tasks that need different capabilities', async () => {
+        const runner = await createRunner(['executor:shell', 'executor:codex', 'gpu', 'node']);
+        const lowGpu = await enqueue({ lane: 'low', capabilities: ['gpu'], priority: 50 });
+        const plainOld = await enqueue({ priority: 5 });
+        const nodeUrgent = await enqueue({ capabilities: ['node'], priority: 9 });
+        const gpuNormal = await enqueue({ capabilities: ['gpu'], priority: 5 });
+        const codexHigh = await enqueue({ executor: 'codex', lane: 'high', priority: -3 });
+        const both = await enqueue({ capabilities: ['node', 'gpu'], priority: 5 });
+        const first = await claim(runner, 3);
+        const rest = await claim(runner, 10);
+        expect([...first, ...rest].map((claimed) => claimed.task.id)).toEqual([
+          codexHigh.id,
+          nodeUrgent.id,
+          plainOld.id,
+          gpuNormal.id,
+          both.id,
+          lowGpu.id,
+        ]);
+      });
+
+      it('claims tasks of a kind again after the queue ran out of that kind', async () => {
+        const gpuRunner = await createRunner(['executor:shell', 'gpu']);
+        const gpu = { capabilities: ['gpu'] };
+        await enqueue(gpu);
+        await claimOne(gpuRunner);
+        expect(await claim(gpuRunner)).toEqual([]);
+
+        const fresh = await enqueue(gpu);
+        const claimedFresh = await claimOne(gpuRunner);
+        expect(claimedFresh.task.id).toBe(fresh.id);
+        expect(await claim(gpuRunner)).toEqual([]);
+
+        const failed = await store.failAttempt(fenceOf(claimedFresh), sampleFailure);
+        now = Date.parse(failed.retryAt!);
+        await store.promoteRetries();
+        expect((await claimOne(gpuRunner)).task.id).toBe(fresh.id);
+
+        const parent = await enqueue({ capabilities: ['node'] });
+        const child = await enqueue({ ...gpu, dependsOn: [parent.id] });
+        expect(await claim(gpuRunner)).toEqual([]);
+        const nodeRunner = await createRunner(['executor:shell', 'node']);
+        await store.completeAttempt(fenceOf(await claimOne(nodeRunner)), sampleSuccess);
+        expect((await claimOne(gpuRunner)).task.id).toBe(child.id);
+
+        const cancelled = await enqueue(gpu);
+        await store.cancelTask(cancelled.id);
+        expect(await claim(gpuRunner)).toEqual([]);
+        await store.retryTask(cancelled.id);
+        expect((await claimOne(gpuRunner)).task.id).toBe(cancelled.id);
+      });
+
       it('never claims blocked, failed, leased or finished tasks', async () => {
         const runner = await createRunner();
         const parent = await enqueue({ priority: 3 });

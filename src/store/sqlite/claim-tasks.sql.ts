@@ -1,46 +1,60 @@
 /**
- * The claim query: the hot path of the whole queue, written out by hand.
+ * The claim queries: the hot path of the whole queue, written out by hand.
  *
- * Parameters:
- * - `@capabilities` (named): JSON array of the capabilities the runner advertises, e.g. `["executor:shell"]`.
- * - `limit` (argument of {@link claimTasksSql}): most tasks to return, an integer the caller has checked.
- *
- * Returns `seq`, `id` and `attempt_count` of up to `limit` eligible queued tasks in claim order: lane (high
- * first), then priority (higher first), then age (lower seq first). The caller leases each one in the same
- * transaction.
+ * Queued tasks are indexed by what they require first, then in claim order (migration 2):
+ * `tasks_claim_order ON tasks (required_capabilities, lane_rank, priority DESC, seq) WHERE state = 'queued'`.
+ * `required_capabilities` is a canonical JSON array (sorted, no duplicates), so tasks that need the same
+ * things share one key. A claim then
+ * 1. takes the distinct requirement sets that have queued tasks ({@link queuedCapabilitySetsSql}; the store
+ *    keeps this short list in memory and refreshes it),
+ * 2. keeps the sets the runner satisfies (each required capability is one the runner offers),
+ * 3. reads the first `limit` tasks of each kept set in claim order ({@link claimTasksSql}), and
+ * 4. merges them: lane (high first), then priority (higher first), then age (lower seq first).
  *
  * Why it is shaped so:
- * - `INDEXED BY tasks_claim_order` walks the partial index of queued tasks, which is already in claim order
- *   (`lane_rank, priority DESC, seq`), and stops after `limit` matches: no sort, no temp b-tree, and the cost
- *   does not grow with the number of queued tasks. Without the hint SQLite's planner prefers the
- *   `(state, lane_rank)` index and then sorts every queued task, which is fine at 1,000 tasks and hopeless at
- *   1,000,000. The hint also turns a dropped or renamed index into an error instead of a slow plan.
- * - The index also holds `required_capabilities`, so the capability check reads only the index: a task
- *   that does not match is skipped without touching the table, which SQLite visits (a deferred seek) only
- *   for the few rows returned.
- * - The capability rule (the task's required capabilities are a subset of the runner's) is a `NOT EXISTS`
- *   over `json_each`, evaluated row by row on the ordered scan. The runner's list is a non-correlated
- *   subquery, so SQLite builds it once per statement. A runner that can run none of the tasks at the head of
- *   the queue scans past them (about 0.2 µs each); that is the price of strict claim order, paid only by
- *   that runner.
- * - The limit is inlined rather than bound: with a bound `LIMIT ?` SQLite plans for an unknown row count and
- *   the statement costs several times more. Limits are few (1..256), so the statement cache stays small.
+ * - Each step walks an index range in order and stops after `limit` rows: no sort over the queue, so a
+ *   claim costs the same with 1,000 or 1,000,000 queued tasks.
+ * - A runner never scans past tasks it cannot run. Filtering task by task on one ordered scan (a
+ *   `json_each` subset test per row) would make a CPU-only runner read every queued GPU task ahead of the
+ *   first task it can take, about 0.3 µs each: a quarter of a second per claim behind a million of them.
+ * - `INDEXED BY` pins the plan: the planner would otherwise prefer another index and sort, and a dropped or
+ *   renamed index becomes an error instead of a slow claim.
  * - No row locking is needed: every write goes through the store's single connection, one synchronous
  *   transaction at a time, so no other claim can see these rows before this one marks them leased.
  */
+
+/**
+ * The first `limit` queued tasks needing exactly `@required` (named parameter: a `required_capabilities`
+ * value), in claim order, with what the claim needs of each. `limit` is inlined, not bound: with a bound
+ * `LIMIT ?` SQLite plans for an unknown row count and the statement costs about twice as much. Limits are
+ * few (1..256), so the statement cache stays small.
+ */
 export function claimTasksSql(limit: number): string {
   if (!Number.isSafeInteger(limit) || limit < 1)
-    throw new RangeError(`claim limit must be a positive integer`);
+    throw new RangeError('claim limit must be a positive integer');
   return `
-SELECT task.seq, task.id, task.attempt_count
+SELECT task.seq, task.id, task.attempt_count, task.lane_rank, task.priority
 FROM tasks AS task INDEXED BY tasks_claim_order
-WHERE task.state = 'queued'
-  AND NOT EXISTS (
-    SELECT 1
-    FROM json_each(task.required_capabilities) AS required
-    WHERE required.value NOT IN (SELECT offered.value FROM json_each(@capabilities) AS offered)
-  )
+WHERE task.state = 'queued' AND task.required_capabilities = @required
 ORDER BY task.lane_rank, task.priority DESC, task.seq
 LIMIT ${limit}
 `;
 }
+
+/**
+ * The distinct `required_capabilities` of queued tasks, without reading every queued task: a loose index
+ * scan that jumps from one key to the next (one index seek per distinct set). No parameters.
+ */
+export const queuedCapabilitySetsSql = `
+WITH RECURSIVE capability_set(value) AS (
+  SELECT (SELECT MIN(required_capabilities) FROM tasks INDEXED BY tasks_claim_order WHERE state = 'queued')
+  UNION ALL
+  SELECT (
+    SELECT MIN(required_capabilities) FROM tasks INDEXED BY tasks_claim_order
+    WHERE state = 'queued' AND required_capabilities > capability_set.value
+  )
+  FROM capability_set
+  WHERE capability_set.value IS NOT NULL
+)
+SELECT value FROM capability_set WHERE value IS NOT NULL
+`;

@@ -36,18 +36,19 @@ import { decideAfterFailure } from '../decide-after-failure.ts';
 import { hashLeaseToken, leaseTokenMatches } from '../lease-token.ts';
 import type { Claim, EnqueueResult, Store, StoreOptions } from '../store.ts';
 import { attemptFromRow } from './attempt-row.ts';
-import { claimTasksSql } from './claim-tasks.sql.ts';
+import { claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
 import { createCompileOnlyKysely, type SqliteQuery } from './compile-only-kysely.ts';
+import { createQueuedCapabilitySets } from './create-queued-capability-sets.ts';
+import { createSqliteReads } from './create-sqlite-reads.ts';
+import { createSqliteRunnerOperations } from './create-sqlite-runner-operations.ts';
 import { createSqliteWriter, type WriteScope } from './create-sqlite-writer.ts';
+import { createTaskStateCounts } from './create-task-state-counts.ts';
 import type { AttemptRow, TaskRow } from './database-schema.ts';
 import { migrateSqlite } from './migrate-sqlite.ts';
 import { sqliteMigrations } from './migrations/sqlite-migrations.ts';
-import { createSqliteReads } from './create-sqlite-reads.ts';
-import { createSqliteRunnerOperations } from './create-sqlite-runner-operations.ts';
+import { sqliteStatements } from './sqlite-statements.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
 import { createStatementCache } from './statement-cache.ts';
-import { createTaskStateCounts } from './create-task-state-counts.ts';
-import { sqliteStatements } from './sqlite-statements.ts';
 import { laneRanks, taskFromRow } from './task-row.ts';
 
 /** Options of {@link createSqliteStore}. */
@@ -69,7 +70,6 @@ const maxClaimLimit = 256;
 /** The task columns a state change may touch. */
 type MutableTaskColumns = Pick<
   TaskRow,
-  | 'history_event_ids'
   | 'state_reason'
   | 'retry_at'
   | 'current_attempt_id'
@@ -85,6 +85,13 @@ interface ClaimCandidate {
   seq: number;
   id: string;
   attempt_count: number;
+  lane_rank: number;
+  priority: number;
+}
+
+/** Claim order: lane (high first), then priority (higher first), then age. */
+function compareClaimOrder(left: ClaimCandidate, right: ClaimCandidate): number {
+  return left.lane_rank - right.lane_rank || right.priority - left.priority || left.seq - right.seq;
 }
 
 /** An attempt that holds its lease. */
@@ -120,15 +127,16 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const database: BetterSqlite3.Database = new openDatabase(options.filename, { timeout: busyTimeoutMs });
   try {
     database.pragma(`busy_timeout = ${busyTimeoutMs}`);
-    // why WAL: readers never block the writer and a commit is one append; NORMAL: in WAL mode a crash of
-    // the process loses nothing and a power cut can lose only the last commits, never corrupt the file.
+    // why EXCLUSIVE: this store must be the only process using its file (the task counts, the next event id
+    // and the signals to subscribers live in this process), so it takes the lock at first use and keeps it:
+    // a second hub on the same file fails here instead of silently interleaving. Set before WAL so that the
+    // WAL index lives in this process's memory: no -shm file, and no file locking on every transaction
+    // (about a tenth of the cost of a claim and completion).
+    database.pragma('locking_mode = EXCLUSIVE');
+    // why WAL: a commit is one append to the log; NORMAL: in WAL mode a crash of the process loses nothing
+    // and a power cut can lose only the last commits, never corrupt the file.
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = NORMAL');
-    // why EXCLUSIVE: this store must be the only process using its file (the task counts and the signals to
-    // subscribers live in this process), so it takes the lock at first use and keeps it: a second hub on the
-    // same file fails here instead of silently interleaving. It also skips the shared-memory index and the
-    // file locking on every transaction, which is a fifth of the cost of a claim.
-    database.pragma('locking_mode = EXCLUSIVE');
     database.pragma('foreign_keys = ON');
     database.pragma(`cache_size = -${cacheSizeKibibytes}`);
     // Takes the lock now (the pragmas above are lazy), so a file in use is reported by the factory.
@@ -162,6 +170,16 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         .compile(),
     ),
   );
+
+  const queuedCapabilitySets = createQueuedCapabilitySets(
+    () => statement(queuedCapabilitySetsSql).pluck().all() as string[],
+  );
+
+  /** Notes a task that became queued: claimers are told, and its requirement set is claimable. */
+  function markQueued(scope: WriteScope, row: Pick<TaskRow, 'required_capabilities'>): void {
+    scope.markTasksReady();
+    scope.afterCommit(() => queuedCapabilitySets.add(row.required_capabilities));
+  }
 
   /** Updates the task counts once the current transaction has committed. */
   function countMove(scope: WriteScope, laneRank: number, from: TaskState | null, to: TaskState): void {
@@ -217,7 +235,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       history_event_ids: history,
     };
     statement(sqliteStatements.updateTask).run(next);
-    if (to === 'queued') scope.markTasksReady();
+    if (to === 'queued') markQueued(scope, row);
     countMove(scope, row.lane_rank, row.state, to);
     return next;
   }
@@ -428,7 +446,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     row.history_event_ids = `[${createdEventId},${stateEventId}]`;
     statement(sqliteStatements.insertTask).run(row);
     for (const parentId of spec.dependsOn) statement(sqliteStatements.insertDependency).run(row.id, parentId);
-    if (state === 'queued') scope.markTasksReady();
+    if (state === 'queued') markQueued(scope, row);
     countMove(scope, row.lane_rank, null, state);
     return { task, created: true };
   }
@@ -549,17 +567,22 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     async claimTasks(request) {
       if (!Number.isInteger(request.limit) || request.limit < 1) return [];
-      if (!Number.isFinite(request.leaseMs) || request.leaseMs <= 0) {
-        throw new InvalidInputError([
-          { field: 'leaseMs', reason: 'must be a positive number of milliseconds' },
-        ]);
-      }
-      const capabilities = JSON.stringify(request.capabilities);
+      checkLeaseMs(request.leaseMs);
+      const offered = new Set(request.capabilities);
       const limit = Math.min(request.limit, maxClaimLimit);
       let claimSql = claimSqlByLimit[limit];
       if (claimSql === undefined) claimSql = claimSqlByLimit[limit] = claimTasksSql(limit);
+      const claimStatement = statement(claimSql);
       return writer.write((scope) => {
-        const candidates = statement(claimSql).all({ capabilities }) as ClaimCandidate[];
+        // The head of each requirement set the runner satisfies, merged in claim order (claim-tasks.sql.ts).
+        let candidates: ClaimCandidate[] = [];
+        const sets = queuedCapabilitySets.eligible(offered);
+        for (const required of sets) {
+          const head = claimStatement.all({ required }) as ClaimCandidate[];
+          if (head.length === 0) queuedCapabilitySets.remove(required);
+          candidates = candidates.length === 0 ? head : candidates.concat(head);
+        }
+        if (sets.length > 1) candidates = candidates.sort(compareClaimOrder).slice(0, limit);
         return candidates.map((candidate): Claim => {
           const attemptId = createId('att', scope.now);
           const number = candidate.attempt_count + 1;
@@ -567,14 +590,14 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
             type: 'task.state',
             taskId: candidate.id,
             attemptId,
-            data: { from: 'queued', to: 'leased' },
+            data: '{"from":"queued","to":"leased"}',
           });
           const attemptEventId = scope.addEvent({
             type: 'attempt.state',
             taskId: candidate.id,
             attemptId,
             runnerId: request.runnerId,
-            data: { from: null, to: 'leased', number },
+            data: `{"from":null,"to":"leased","number":${number}}`,
           });
           const task = statement(sqliteStatements.leaseTask).get({
             attempt_id: attemptId,
@@ -620,6 +643,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     },
 
     async heartbeatAttempt(fence, heartbeat) {
+      checkLeaseMs(heartbeat.leaseMs);
       return writer.write((scope) => {
         const attempt = requireLease(fence, scope.now);
         const next: AttemptRow = {
@@ -687,18 +711,19 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           scope.now,
           attempt.id,
         );
+        // States are fixed words and the number an integer, so the JSON is written directly.
         const attemptEventId = scope.addEvent({
           type: 'attempt.state',
           taskId: attempt.task_id,
           attemptId: attempt.id,
           runnerId: attempt.runner_id,
-          data: { from: attempt.state, to: 'succeeded', number: attempt.number },
+          data: `{"from":"${attempt.state}","to":"succeeded","number":${attempt.number}}`,
         });
         const taskEventId = scope.addEvent({
           type: 'task.state',
           taskId: attempt.task_id,
           attemptId: attempt.id,
-          data: { from, to: 'succeeded' },
+          data: `{"from":"${from}","to":"succeeded"}`,
         });
         const task = statement(sqliteStatements.completeTask).get(
           result,
@@ -764,6 +789,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     },
 
     async promoteRetries() {
+      // Belt and braces for the in-memory list of claimable requirement sets: this runs every few seconds
+      // and costs one index seek per set, so any drift could strand tasks for a moment at most.
+      queuedCapabilitySets.reload();
       return writer.write((scope) => {
         const due = statement(sqliteStatements.selectDueRetries).all(scope.now) as TaskRow[];
         for (const task of due) moveTask(scope, task, 'queued', { retry_at: null, state_reason: null });
@@ -772,6 +800,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     },
   };
   return store;
+}
+
+/** Throws InvalidInputError (field `leaseMs`) unless the lease length is a positive number. */
+function checkLeaseMs(leaseMs: number): void {
+  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
+    throw new InvalidInputError([{ field: 'leaseMs', reason: 'must be a positive number of milliseconds' }]);
+  }
 }
 
 /** `ids` appended to a JSON array of event ids, without parsing it. */

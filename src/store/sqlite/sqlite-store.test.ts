@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../core/errors.ts';
 import { taskSpecSchema } from '../../core/types.ts';
 import { runStoreConformance } from '../conformance/run-store-conformance.ts';
-import { claimTasksSql } from './claim-tasks.sql.ts';
+import { claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
 import { createSqliteStore } from './create-sqlite-store.ts';
 import { sqliteMigrations } from './migrations/sqlite-migrations.ts';
 import { eventsTaskIndexCondition, sqliteStatements } from './sqlite-statements.ts';
@@ -62,6 +62,33 @@ describe('createSqliteStore', () => {
     }
   });
 
+  it('upgrades a database made by migration 1 and claims from it', async () => {
+    const filename = await temporaryDatabasePath();
+    const first = await createSqliteStore({ filename });
+    await first.migrate();
+    const specs = ['a', 'b'].map((title) => taskSpecSchema.parse({ title, repo: '/repo' }));
+    const created = await first.enqueueTasks(specs);
+    await first.close();
+    // Put the file back where migration 1 left it.
+    const database = new Database(filename);
+    database.exec(`DROP INDEX tasks_claim_order;
+      CREATE INDEX tasks_claim_order ON tasks (lane_rank, priority DESC, seq, required_capabilities)
+        WHERE state = 'queued';
+      DELETE FROM schema_migrations WHERE id > 1;`);
+    database.close();
+
+    const upgraded = await createSqliteStore({ filename });
+    await upgraded.migrate();
+    const claims = await upgraded.claimTasks({
+      runnerId: 'run_1',
+      capabilities: ['executor:shell'],
+      limit: 5,
+      leaseMs: 60_000,
+    });
+    expect(claims.map((claim) => claim.task.id)).toEqual(created.map((result) => result.task.id));
+    await upgraded.close();
+  });
+
   it('refuses a database migrated by a newer version', async () => {
     const filename = await temporaryDatabasePath();
     const store = await createSqliteStore({ filename });
@@ -97,21 +124,23 @@ describe('createSqliteStore', () => {
     expect(await store.ping()).toBe(false);
   });
 
-  it('claims by walking the queued-task index in order, without sorting', async () => {
+  it('claims by walking the queued-task index in order, without sorting or scanning', async () => {
     const filename = await temporaryDatabasePath();
     const store = await createSqliteStore({ filename });
     await store.migrate();
     await store.close();
     const database = new Database(filename, { readonly: true });
     try {
-      const plan = database
-        .prepare(`EXPLAIN QUERY PLAN ${claimTasksSql(10)}`)
-        .all({ capabilities: '[]' }) as Array<{ detail: string }>;
-      const details = plan.map((step) => step.detail);
-      expect(details).toContainEqual(
-        expect.stringMatching(/^SCAN task USING (COVERING )?INDEX tasks_claim_order/),
-      );
-      expect(details.join('\n')).not.toMatch(/TEMP B-TREE/);
+      const explain = (text: string, parameters: Record<string, unknown> = {}) =>
+        (database.prepare(`EXPLAIN QUERY PLAN ${text}`).all(parameters) as Array<{ detail: string }>)
+          .map((step) => step.detail)
+          .join('\n');
+      const head = explain(claimTasksSql(10), { required: '["executor:shell"]' });
+      expect(head).toMatch(/^SEARCH task USING INDEX tasks_claim_order \(required_capabilities=\?\)/);
+      expect(head).not.toMatch(/TEMP B-TREE|SCAN/);
+      const sets = explain(queuedCapabilitySetsSql);
+      expect(sets).toMatch(/SEARCH tasks USING COVERING INDEX tasks_claim_order/);
+      expect(sets).not.toMatch(/SCAN tasks|TEMP B-TREE/);
     } finally {
       database.close();
     }

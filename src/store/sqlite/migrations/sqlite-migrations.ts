@@ -2,7 +2,11 @@
  * Every SQLite migration, in order. Append a new file's export at the end; never reorder or remove.
  */
 import { migration0001Initial } from './0001-initial.ts';
+import { migration0002ClaimByCapabilitySet } from './0002-claim-by-capability-set.ts';
 import type { SqliteMigration } from './sqlite-migration.ts';
 
 /** All migrations, ids 1..n without gaps. */
-export const sqliteMigrations: readonly SqliteMigration[] = [migration0001Initial];
+export const sqliteMigrations: readonly SqliteMigration[] = [
+  migration0001Initial,
+  migration0002ClaimByCapabilitySet,
+];
