@@ -213,11 +213,16 @@ export interface Store {
   setAttemptPhase(fence: LeaseFence, phase: AttemptPhase): Promise<Attempt>;
   /** Appends log entries to the event stream. */
   appendAttemptLogs(fence: LeaseFence, entries: LogEntry[]): Promise<void>;
-  /** Ends the attempt as succeeded and the task as succeeded; unblocks dependents. */
+  /**
+   * Ends the attempt as succeeded and the task as succeeded; unblocks dependents. Repeating the call with
+   * the same fence after it succeeded answers the task again and changes nothing (a lost answer is safe to
+   * retry); any other call on a finished attempt gets LeaseLostError.
+   */
   completeAttempt(fence: LeaseFence, success: AttemptSuccess): Promise<Task>;
   /**
    * Ends the attempt as failed. The task goes to `failed` with a retry time (backoff) when the error is
-   * retryable and attempts remain, else to `dead` (and its blocked dependents die too).
+   * retryable and attempts remain, else to `dead` (and its blocked dependents die too). Like
+   * completeAttempt, a repeat with the same fence after the failure answers the task and changes nothing.
    */
   failAttempt(fence: LeaseFence, failure: AttemptFailure): Promise<Task>;
   /** The attempt, or undefined. */

@@ -212,8 +212,10 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       fence: LeaseFence,
       taskId: string,
       reason: LeaseLostError['reason'],
+      except: string[] = [],
     ): Promise<void> {
       for (const [name, call] of fencedCalls) {
+        if (except.includes(name)) continue;
         const before = await snapshot(taskId);
         await expectLeaseLost(call(fence), reason).catch((error: unknown) => {
           throw new Error(`${name} was not refused as ${reason}`, { cause: error });
@@ -782,7 +784,40 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         await enqueue();
         const claimed = await claimOne(runner);
         await store.completeAttempt(fenceOf(claimed), sampleSuccess);
-        await expectEveryFencedCallRefused(fenceOf(claimed), claimed.task.id, 'finished');
+        // A repeated completion by the lease holder is a replay (next test); every other call is refused.
+        await expectEveryFencedCallRefused(fenceOf(claimed), claimed.task.id, 'finished', [
+          'completeAttempt',
+        ]);
+      });
+
+      it('answers a repeated report by the lease holder as before (a lost answer is safe to retry)', async () => {
+        const runner = await createRunner();
+        const other = await createRunner();
+        await enqueue();
+        const claimed = await claimOne(runner);
+        const done = await store.completeAttempt(fenceOf(claimed), sampleSuccess);
+        const eventsBefore = await store.lastEventId();
+        now += 1_000;
+        expect(await store.completeAttempt(fenceOf(claimed), sampleSuccess)).toEqual(done);
+        expect(await store.lastEventId()).toBe(eventsBefore);
+        // Only the same outcome, token and runner replay; anything else is still refused.
+        await expectLeaseLost(store.failAttempt(fenceOf(claimed), sampleFailure), 'finished');
+        await expectLeaseLost(
+          store.completeAttempt({ ...fenceOf(claimed), leaseToken: `${claimed.leaseToken}x` }, sampleSuccess),
+          'wrong-token',
+        );
+        await expectLeaseLost(
+          store.completeAttempt({ ...fenceOf(claimed), runnerId: other.id }, sampleSuccess),
+          'wrong-runner',
+        );
+
+        await enqueue();
+        const failing = await claimOne(runner);
+        const failed = await store.failAttempt(fenceOf(failing), sampleFailure);
+        const afterFail = await store.lastEventId();
+        expect(await store.failAttempt(fenceOf(failing), sampleFailure)).toEqual(failed);
+        expect(await store.lastEventId()).toBe(afterFail);
+        await expectLeaseLost(store.completeAttempt(fenceOf(failing), sampleSuccess), 'finished');
       });
 
       it('refuses a failed attempt even after its task was claimed again', async () => {
@@ -792,7 +827,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         await store.failAttempt(fenceOf(first), sampleFailure);
         await store.retryTask(first.task.id);
         const second = await claimOne(runner);
-        await expectEveryFencedCallRefused(fenceOf(first), first.task.id, 'finished');
+        await expectEveryFencedCallRefused(fenceOf(first), first.task.id, 'finished', ['failAttempt']);
         await store.heartbeatAttempt(fenceOf(second), { leaseMs });
       });
     });

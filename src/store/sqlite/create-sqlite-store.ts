@@ -295,6 +295,17 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     }
   }
 
+  /**
+   * The attempt when this exact fence already ended it with `outcome`, else undefined. why: a runner whose
+   * complete or fail answer was lost retries the call; only the lease holder could have ended the attempt
+   * so, so repeating the same report must answer as before instead of refusing it as a lost lease.
+   */
+  function findReplay(fence: LeaseFence, outcome: 'succeeded' | 'failed'): AttemptRow | undefined {
+    const row = statement(sqliteStatements.selectAttemptById).get(fence.attemptId) as AttemptRow | undefined;
+    if (row === undefined || row.state !== outcome || row.runner_id !== fence.runnerId) return undefined;
+    return leaseTokenMatches(fence.leaseToken, row.lease_token_hash) ? row : undefined;
+  }
+
   /** Queues every blocked dependent of `taskId` whose parents have now all succeeded. */
   function unblockDependents(scope: WriteScope, taskId: string): void {
     const dependents = statement(sqliteStatements.selectBlockedDependents).all(taskId) as TaskRow[];
@@ -698,6 +709,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     async completeAttempt(fence, success) {
       return writer.write((scope) => {
+        const replayed = findReplay(fence, 'succeeded');
+        if (replayed) return taskFromRow(requireTaskRow(replayed.task_id));
         const attempt = requireLease(fence, scope.now);
         // An active attempt's task is in the same state as the attempt (leased, running or verifying).
         const from: TaskState = attempt.state;
@@ -745,6 +758,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 
     async failAttempt(fence, failure) {
       return writer.write((scope) => {
+        const replayed = findReplay(fence, 'failed');
+        if (replayed) return taskFromRow(requireTaskRow(replayed.task_id));
         const attempt = requireLease(fence, scope.now);
         const task = requireTaskRow(attempt.task_id);
         const error = copyAttemptError(failure.error);
