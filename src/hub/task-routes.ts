@@ -35,7 +35,9 @@ export function registerTaskRoutes(app: Hono<HubEnv>, { store }: HubDependencies
   app.post('/v1/tasks/batch', async (c) => {
     const { tasks } = parseInput(taskBatchRequestSchema, await readJsonBody(c));
     const specs = tasks.map((task, index) => parseInput(taskSpecSchema, task, `tasks.${index}`));
-    return c.json({ results: await store.enqueueTasks(specs) }, 201);
+    const idempotencyKey = idempotencyKeyOf(c.req.header('Idempotency-Key'));
+    const results = await store.enqueueTasks(specs, idempotencyKey ? { idempotencyKey } : undefined);
+    return c.json({ results }, results.some((result) => result.created) ? 201 : 200);
   });
 
   app.get('/v1/tasks', async (c) => {

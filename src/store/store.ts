@@ -173,9 +173,11 @@ export interface Store {
   enqueueTask(spec: TaskSpec, options?: { idempotencyKey?: string }): Promise<EnqueueResult>;
   /**
    * Creates several tasks in one transaction, in order (later ones may depend on earlier ones). One invalid
-   * spec fails the whole batch; its field issues are prefixed with its index (`2.dependsOn.0`).
+   * spec fails the whole batch; its field issues are prefixed with its index (`2.dependsOn.0`). With an
+   * idempotency key, task N of the batch gets the key `<key>#N`, so repeating the whole batch returns the
+   * tasks the first call created.
    */
-  enqueueTasks(specs: TaskSpec[]): Promise<EnqueueResult[]>;
+  enqueueTasks(specs: TaskSpec[], options?: { idempotencyKey?: string }): Promise<EnqueueResult[]>;
   /** The task, or undefined. */
   getTask(id: string): Promise<Task | undefined>;
   /**

@@ -354,6 +354,18 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(again).toMatchObject({ created: false, task: { id: first.id } });
       });
 
+      it('returns the original tasks for a repeated batch with the same idempotency key', async () => {
+        const specs = [spec({ title: 'one' }), spec({ title: 'two' })];
+        const first = await store.enqueueTasks(specs, { idempotencyKey: 'batch-1' });
+        expect(first.map((result) => result.created)).toEqual([true, true]);
+        const again = await store.enqueueTasks(specs, { idempotencyKey: 'batch-1' });
+        expect(again.map((result) => result.created)).toEqual([false, false]);
+        expect(again.map((result) => result.task.id)).toEqual(first.map((result) => result.task.id));
+        const other = await store.enqueueTasks(specs, { idempotencyKey: 'batch-2' });
+        expect(other.map((result) => result.created)).toEqual([true, true]);
+        expect((await store.listTasks({ limit: 10 })).items).toHaveLength(4);
+      });
+
       it('returns the original task for a repeated idempotency key, forever', async () => {
         const first = await store.enqueueTask(spec(), { idempotencyKey: 'request-1' });
         const repeat = await store.enqueueTask(spec({ title: 'something else' }), {

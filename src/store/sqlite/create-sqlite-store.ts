@@ -492,9 +492,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       return writer.write((scope) => enqueueOne(scope, spec, enqueueOptions?.idempotencyKey, ''));
     },
 
-    async enqueueTasks(specs) {
+    async enqueueTasks(specs, enqueueOptions) {
+      const key = enqueueOptions?.idempotencyKey;
       return writer.write((scope) =>
-        specs.map((spec, index) => enqueueOne(scope, spec, undefined, `${index}.`)),
+        specs.map((spec, index) => enqueueOne(scope, spec, key && `${key}#${index}`, `${index}.`)),
       );
     },
 
