@@ -9,6 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // why: heavy end-to-end tests compete for two cores; keep parallelism modest.
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
-    reporters: ['default'],
+    // The summary reporter ends the run with a plain `tests: N passed, N failed, N skipped` line for CI.
+    reporters: ['default', './test/support/summary-reporter.ts'],
   },
 });
