@@ -167,6 +167,60 @@ describe('createHubClient', () => {
     expect(calls).toBe(2);
   });
 
+  it('retries an answer cut off midway', async () => {
+    let calls = 0;
+    const url = await serve((_request, response) => {
+      calls += 1;
+      if (calls === 1) {
+        response.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        response.write('{"runn');
+        setTimeout(() => response.destroy(), 10);
+        return;
+      }
+      json(response, 200, { runners: [] });
+    });
+    const client = createHubClient({ baseUrl: url, token: 't', retry: fastRetry });
+    expect(await client.runners.list()).toEqual([]);
+    expect(calls).toBe(2);
+  });
+
+  it('sends again at once, without using a try, when a pooled connection was closed by the server', async () => {
+    const url = await serve((_request, response) => json(response, 200, { runners: [] }));
+    // The server drops a connection as soon as a second request arrives on it, without answering: what a
+    // client sees when the server closed an idle keep-alive connection just as the request was sent.
+    let connections = 0;
+    server!.on('connection', (socket) => {
+      connections += 1;
+      let chunks = 0;
+      socket.on('data', () => {
+        chunks += 1;
+        if (chunks === 2) socket.destroy();
+      });
+    });
+    const client = createHubClient({
+      baseUrl: url,
+      token: 't',
+      retry: { attempts: 1, baseDelayMs: 10, maxDelayMs: 10 },
+    });
+    expect(await client.runners.list()).toEqual([]);
+    expect(await client.runners.list()).toEqual([]);
+    expect(connections).toBe(2);
+  });
+
+  it('sends every request through an injected fetch', async () => {
+    const url = await serve((_request, response) => json(response, 200, { runners: [] }));
+    const sent: string[] = [];
+    const recordingFetch: typeof fetch = (input, init) => {
+      sent.push(`${init?.method} ${input instanceof Request ? input.url : input.toString()}`);
+      return fetch(input, init);
+    };
+    const client = createHubClient({ baseUrl: url, token: 't', retry: fastRetry, fetch: recordingFetch });
+    expect(await client.runners.list()).toEqual([]);
+    expect(await client.tasks.list({ states: ['queued'], limit: 5 })).toEqual({ runners: [] });
+    expect(sent).toEqual([`GET ${url}/v1/runners`, `GET ${url}/v1/tasks?state=queued&limit=5`]);
+    expect(received[1]!.headers.authorization).toBe('Bearer t');
+  });
+
   it('stops retrying when the signal aborts', async () => {
     const url = await serve((_request, response) =>
       json(response, 503, { error: { code: 'unavailable', message: 'down' } }),

@@ -33,6 +33,12 @@ import type {
   WarrenEvent,
 } from '../core/types.ts';
 import { errorFromResponse } from './error-from-response.ts';
+import {
+  createFetchTransport,
+  createNodeTransport,
+  RequestTimeoutError,
+  type HttpTransport,
+} from './http-transport.ts';
 import { parseEventStream } from './parse-event-stream.ts';
 
 /** How the client retries calls that failed for reasons a retry can fix. */
@@ -51,7 +57,10 @@ export interface HubClientOptions {
   baseUrl: string;
   /** Admin or runner token, sent as `Authorization: Bearer <token>`. */
   token: string;
-  /** The fetch to use; defaults to the global (undici, keep-alive). */
+  /**
+   * The fetch to send every request with (tests inject one). Without it, calls go over `node:http(s)`
+   * with a keep-alive agent of the client's own, and the event stream over the global fetch.
+   */
   fetch?: typeof fetch;
   /** Retries of network errors and 502/503/504 answers. */
   retry?: HubClientRetryOptions;
@@ -234,6 +243,9 @@ interface Answer {
 export function createHubClient(options: HubClientOptions): HubClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
   const fetchImplementation = options.fetch ?? globalThis.fetch;
+  const transport: HttpTransport = options.fetch
+    ? createFetchTransport(baseUrl, options.fetch)
+    : createNodeTransport(baseUrl);
   const retry = options.retry ?? defaultRetry;
   const policy: RetryPolicy = {
     baseDelayMs: retry.baseDelayMs,
@@ -244,53 +256,55 @@ export function createHubClient(options: HubClientOptions): HubClient {
   const requestTimeoutMs = options.requestTimeoutMs ?? defaultRequestTimeoutMs;
   const logger = options.logger ?? silentLogger;
   const attempts = Math.max(1, retry.attempts);
+  const authorization = `Bearer ${options.token}`;
 
-  const urlOf = (path: string, query?: CallOptions['query']): string => {
-    const url = new URL(baseUrl + path);
-    for (const [name, value] of Object.entries(query ?? {})) {
-      if (value !== undefined && value !== '') url.searchParams.set(name, String(value));
+  /** `path` with the query's non-empty values, as a path relative to the base URL. */
+  const pathOf = (path: string, query?: CallOptions['query']): string => {
+    if (!query) return path;
+    const parameters = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== '') parameters.set(name, String(value));
     }
-    return url.toString();
+    const search = parameters.toString();
+    return search === '' ? path : `${path}?${search}`;
   };
 
   /** One try: the answer, or a reason to retry. Throws only when the caller aborted. */
   async function tryOnce(call: CallOptions): Promise<Answer | { retryReason: string; cause?: unknown }> {
-    const timeout = AbortSignal.timeout(call.timeoutMs ?? requestTimeoutMs);
-    const signal = call.signal ? AbortSignal.any([call.signal, timeout]) : timeout;
     const headers: Record<string, string> = {
-      authorization: `Bearer ${options.token}`,
+      authorization,
       accept: 'application/json',
       ...call.headers,
     };
-    if (call.body !== undefined) headers['content-type'] = 'application/json';
+    const body = call.body === undefined ? undefined : JSON.stringify(call.body);
+    if (body !== undefined) headers['content-type'] = 'application/json';
     try {
-      const response = await fetchImplementation(urlOf(call.path, call.query), {
+      const answer = await transport({
         method: call.method,
+        path: pathOf(call.path, call.query),
         headers,
-        body: call.body === undefined ? undefined : JSON.stringify(call.body),
-        signal,
+        body,
+        timeoutMs: call.timeoutMs ?? requestTimeoutMs,
+        signal: call.signal,
       });
-      const text = await response.text();
-      let body: unknown;
-      if (text !== '') {
+      let parsed: unknown;
+      if (answer.text !== '') {
         try {
-          body = JSON.parse(text);
+          parsed = JSON.parse(answer.text);
         } catch {
-          body = text;
+          parsed = answer.text;
         }
       }
-      if (retryableStatuses.has(response.status)) {
+      if (retryableStatuses.has(answer.status)) {
         return {
-          retryReason: `HTTP ${response.status}`,
-          cause: errorFromResponse({ ...describe(call), status: response.status, body }),
+          retryReason: `HTTP ${answer.status}`,
+          cause: errorFromResponse({ ...describe(call), status: answer.status, body: parsed }),
         };
       }
-      return { status: response.status, body };
+      return { status: answer.status, body: parsed };
     } catch (error) {
       if (call.signal?.aborted) throw abortReason(call.signal);
-      if (timeout.aborted) {
-        return { retryReason: `no answer within ${call.timeoutMs ?? requestTimeoutMs} ms`, cause: error };
-      }
+      if (error instanceof RequestTimeoutError) return { retryReason: error.message, cause: error };
       return { retryReason: networkReason(error), cause: error };
     }
   }
@@ -358,18 +372,20 @@ export function createHubClient(options: HubClientOptions): HubClient {
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
         const headers: Record<string, string> = {
-          authorization: `Bearer ${options.token}`,
+          authorization,
           accept: 'text/event-stream',
         };
         if (lastEventId !== undefined) headers['last-event-id'] = String(lastEventId);
-        const response = await fetchImplementation(
-          urlOf('/v1/events', {
-            after: lastEventId,
-            taskId: streamOptions.taskId,
-            types: streamOptions.types?.join(','),
-          }),
-          { method: 'GET', headers, signal: connection.signal },
-        );
+        const path = pathOf('/v1/events', {
+          after: lastEventId,
+          taskId: streamOptions.taskId,
+          types: streamOptions.types?.join(','),
+        });
+        const response = await fetchImplementation(baseUrl + path, {
+          method: 'GET',
+          headers,
+          signal: connection.signal,
+        });
         if (!response.ok || !response.body) {
           const text = await response.text().catch(() => '');
           let body: unknown = text;

@@ -41,6 +41,19 @@ function incrementBase32(digits: number[]): number[] {
   return next;
 }
 
+/** When the id was made (epoch ms), read back from its time digits; undefined when `id` is not in this format. */
+export function timeOfId(id: string): number | undefined {
+  const start = id.indexOf('_') + 1;
+  if (start === 0 || id.length < start + 10) return undefined;
+  let time = 0;
+  for (let index = start; index < start + 10; index += 1) {
+    const digit = alphabet.indexOf(id[index]!);
+    if (digit < 0) return undefined;
+    time = time * 32 + digit;
+  }
+  return time;
+}
+
 /** Creates an unguessable secret token (lease tokens, runner tokens, the admin token). */
 export function createSecretToken(prefix: 'wrn_admin' | 'wrn_runner' | 'lease'): string {
   return `${prefix}_${randomBytes(24).toString('base64url')}`;

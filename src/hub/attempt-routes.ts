@@ -13,12 +13,13 @@ import {
 import { LeaseLostError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseInput } from '../core/parse-input.ts';
-import type { LeaseFence } from '../core/types.ts';
+import type { LeaseFence, Task } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
 import type { AttemptOutcome, HubMetrics } from './metrics.ts';
 import { readJsonBody } from './read-json-body.ts';
+import { timeOfId } from '../core/ids.ts';
 
 /** Registers the `/v1/attempts/:id/*` routes. */
 export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDependencies): void {
@@ -47,7 +48,7 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
     const { leaseToken, ...success } = parseInput(attemptCompleteRequestSchema, await readJsonBody(c));
     const fence = await fenceOf(c, store, leaseToken);
     const task = await store.completeAttempt(fence, success);
-    await recordAttemptEnd(store, metrics, logger, fence.attemptId, 'succeeded');
+    await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'succeeded');
     // A slot was freed: a claim parked while its runner was full may now take queued work.
     claimWaiters.notify();
     return c.json({ task });
@@ -57,7 +58,7 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
     const { leaseToken, ...failure } = parseInput(attemptFailRequestSchema, await readJsonBody(c));
     const fence = await fenceOf(c, store, leaseToken);
     const task = await store.failAttempt(fence, failure);
-    await recordAttemptEnd(store, metrics, logger, fence.attemptId, 'failed');
+    await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'failed');
     claimWaiters.notify();
     return c.json({ task });
   });
@@ -76,14 +77,24 @@ async function fenceOf(c: Context<HubEnv>, store: Store, leaseToken: string): Pr
   return { attemptId, leaseToken, runnerId: attempt.runnerId };
 }
 
-/** Counts the finished attempt and its duration; a failure to read it back only costs the duration. */
+/**
+ * Counts the finished attempt and how long it ran: from its start, which its id records (ids are made at
+ * claim time), to the task's last change, which finishing the attempt made. why: reading the attempt back
+ * for its times cost a store read per completion. An id in another format falls back to that read; a
+ * failure to read only costs the duration.
+ */
 async function recordAttemptEnd(
-  store: Store,
-  metrics: HubMetrics,
-  logger: Logger,
+  { store, metrics, logger }: { store: Store; metrics: HubMetrics; logger: Logger },
   attemptId: string,
+  task: Task,
   outcome: AttemptOutcome,
 ): Promise<void> {
+  const startedAt = timeOfId(attemptId);
+  if (startedAt !== undefined) {
+    const finishedAt = Date.parse(task.finishedAt ?? task.updatedAt);
+    metrics.recordAttemptEnd(outcome, Math.max(0, finishedAt - startedAt) / 1_000);
+    return;
+  }
   try {
     const attempt = await store.getAttempt(attemptId);
     const finishedAt = attempt?.finishedAt ? Date.parse(attempt.finishedAt) : Date.now();

@@ -129,6 +129,43 @@ describe('createClaimWaiters', () => {
     expect(waiters.size).toBe(0);
   });
 
+  it('answers empty at once when an attempt says there is nothing worth waiting for', async () => {
+    waiters = createClaimWaiters({ countReady: async () => 0, logger: silentLogger });
+    let tries = 0;
+    const attempt = async (): Promise<number[] | undefined> => {
+      tries += 1;
+      return undefined;
+    };
+    await expect(waiters.claim(attempt, { waitMs: 30_000 })).resolves.toEqual([]);
+    expect(tries).toBe(1);
+    expect(waiters.size).toBe(0);
+  });
+
+  it('makes the abort signal only when the request parks, and once', async () => {
+    const work = createWorkQueue();
+    waiters = createClaimWaiters({ countReady: async () => work.items.length, logger: silentLogger });
+    const controller = new AbortController();
+    let made = 0;
+    const signal = (): AbortSignal => {
+      made += 1;
+      return controller.signal;
+    };
+    work.items.push(1);
+    await expect(waiters.claim(work.attemptFor('a'), { waitMs: 10_000, signal })).resolves.toEqual([1]);
+    expect(made).toBe(0);
+
+    const parked = waiters.claim(work.attemptFor('b'), { waitMs: 10_000, signal });
+    await until(() => made === 1);
+    // Woken, it finds nothing (another took the item) and parks again with the same signal.
+    waiters.notify();
+    await until(() => work.tries.filter((name) => name === 'b').length === 2);
+    await nextTick();
+    expect(made).toBe(1);
+    controller.abort();
+    await expect(parked).resolves.toEqual([]);
+    expect(made).toBe(1);
+  });
+
   it('wakes everyone when counting ready work fails', async () => {
     const work = createWorkQueue();
     waiters = createClaimWaiters({

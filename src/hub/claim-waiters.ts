@@ -15,8 +15,11 @@ import type { Logger } from '../core/logger.ts';
 export interface ClaimWaitOptions {
   /** How long to wait for work before answering empty. */
   waitMs: number;
-  /** Aborts the wait (the client disconnected). */
-  signal?: AbortSignal;
+  /**
+   * Aborts the wait (the client disconnected): a signal, or a function making one, called at most once
+   * and only when the request parks. why: making a signal costs more than most claims that find work.
+   */
+  signal?: AbortSignal | (() => AbortSignal);
 }
 
 /** The line of parked claim requests. */
@@ -24,9 +27,10 @@ export interface ClaimWaiters {
   /**
    * Calls `attempt` now and, while it returns nothing, again each time this request's turn comes. When
    * `waitMs` passes it tries once more and returns what that finds; when the signal aborts or the waiters
-   * close it returns an empty list.
+   * close it returns an empty list. An attempt that returns undefined (nothing, and nothing worth waiting
+   * for) ends the wait with an empty list at once.
    */
-  claim<Item>(attempt: () => Promise<Item[]>, options: ClaimWaitOptions): Promise<Item[]>;
+  claim<Item>(attempt: () => Promise<Item[] | undefined>, options: ClaimWaitOptions): Promise<Item[]>;
   /** Work may have become claimable: wake parked requests (coalesced while a round runs). */
   notify(): void;
   /** Number of requests currently waiting (parked or trying). */
@@ -118,7 +122,8 @@ export function createClaimWaiters(options: ClaimWaitersOptions): ClaimWaiters {
   }
 
   return {
-    async claim(attempt, { waitMs, signal }) {
+    async claim(attempt, { waitMs, signal: signalOption }) {
+      let signal = typeof signalOption === 'function' ? undefined : signalOption;
       const waiter: Waiter = {};
       line.push(waiter);
       const deadline = Date.now() + waitMs;
@@ -132,17 +137,19 @@ export function createClaimWaiters(options: ClaimWaitersOptions): ClaimWaiters {
           } finally {
             turn?.();
           }
+          if (items === undefined) return [];
           if (items.length > 0) return items;
           if (closed || signal?.aborted) return [];
           // A turn granted while the attempt ran may concern work that attempt could not see yet.
           if (waiter.turn) continue;
           const remaining = deadline - Date.now();
           if (remaining <= 0) return [];
+          if (typeof signalOption === 'function') signal ??= signalOption();
           const outcome = await park(waiter, remaining, signal);
           if (outcome === 'aborted' || closed || signal?.aborted) return [];
           if (outcome === 'timeout') {
             // why: work can become claimable without a local signal (another hub on the same database).
-            return await attempt();
+            return (await attempt()) ?? [];
           }
         }
       } finally {

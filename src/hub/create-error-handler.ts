@@ -2,13 +2,14 @@
  * The hub's single error handler: turns any thrown error into `{ error: { code, message, issues? } }` with
  * the status from the one table in `http-status.ts`.
  */
-import type { Context, ErrorHandler } from 'hono';
+import type { ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ErrorBody } from '../core/api.ts';
 import { InvalidInputError, WarrenError, type WarrenErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubEnv } from './hub-env.ts';
 import { httpStatusOf } from './http-status.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 
 /** What a 5xx answer says instead of the error's own message, which may name internals. */
 const serverErrorMessages: Partial<Record<WarrenErrorCode, string>> = {
@@ -17,22 +18,25 @@ const serverErrorMessages: Partial<Record<WarrenErrorCode, string>> = {
   internal: 'internal error',
 };
 
-/** Creates the `onError` handler; 5xx errors are logged in full and answered with a generic message. */
+/**
+ * Creates the `onError` handler; 5xx errors are logged in full and answered with a generic message. Every
+ * error answer carries the request id in `X-Request-Id`.
+ */
 export function createErrorHandler(logger: Logger): ErrorHandler<HubEnv> {
   return (error, c) => {
     const warrenError = toWarrenError(error);
     const status = httpStatusOf(warrenError.code);
     const body: ErrorBody = { error: { code: warrenError.code, message: warrenError.message } };
     if (warrenError instanceof InvalidInputError) body.error.issues = warrenError.issues;
+    const requestId = requestIdOf(c);
     if (status >= 500) {
-      const requestId = requestIdOf(c);
       logger.error(
         { err: error, requestId, method: c.req.method, path: c.req.path },
         'request failed with a server error',
       );
       body.error.message = `${serverErrorMessages[warrenError.code] ?? 'internal error'} (request id ${requestId})`;
     }
-    return c.json(body, status);
+    return c.json(body, status, { [REQUEST_ID_HEADER]: requestId });
   };
 }
 
@@ -64,8 +68,4 @@ function codeOfStatus(status: number): WarrenErrorCode | undefined {
     default:
       return undefined;
   }
-}
-
-function requestIdOf(c: Context<HubEnv>): string {
-  return c.get('requestId') ?? 'unknown';
 }

@@ -1,13 +1,11 @@
 /**
- * The hub's HTTP application: every route of the wire contract in `src/core/api.ts`, with request ids,
- * metrics, body limits, authentication and the single error handler.
+ * The hub's HTTP application: every route of the wire contract in `src/core/api.ts`, with metrics, body
+ * limits, authentication, request ids (made when needed) and the single error handler.
  */
-import { Hono, type MiddlewareHandler } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
-import { requestId } from 'hono/request-id';
+import { Hono, type Context, type MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import type { ErrorBody } from '../core/api.ts';
-import { NotFoundError, UnauthorizedError, WarrenError, ForbiddenError } from '../core/errors.ts';
+import { NotFoundError, UnauthorizedError, ForbiddenError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Store } from '../store/store.ts';
 import { registerAttemptRoutes } from './attempt-routes.ts';
@@ -20,6 +18,9 @@ import type { HubConfig } from './hub-config.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
 import type { HubMetrics } from './metrics.ts';
+import { requestHeaderOf } from './node-bindings.ts';
+import { payloadTooLargeError } from './read-json-body.ts';
+import { requestIdOf } from './request-id.ts';
 import { registerRunnerRoutes } from './runner-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 
@@ -64,18 +65,8 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   app.onError(handleError);
   app.notFound((c) => handleError(new NotFoundError('route', `${c.req.method} ${c.req.path}`), c));
 
-  app.use(requestId());
   app.use(recordRequests(metrics, logger));
-  app.use('/v1/*', limitBodies(config));
-  app.use('/v1/*', async (c, next) => {
-    const principal = await auth.authenticate(c.req.header('Authorization'));
-    if (!principal) throw new UnauthorizedError();
-    if (!isAllowed(principal, c.req.path)) {
-      throw new ForbiddenError('a runner token may only call /v1/runner/* and /v1/attempts/* routes');
-    }
-    c.set('principal', principal);
-    await next();
-  });
+  app.use('/v1/*', limitAndAuthenticate(config, auth));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
@@ -110,19 +101,48 @@ function recordRequests(metrics: HubMetrics, logger: Logger): MiddlewareHandler<
     // why: unmatched paths are labelled as one series so that scanners cannot create unbounded series.
     const route = matched.endsWith('*') ? 'unmatched' : matched;
     metrics.recordHttpRequest({ method: c.req.method, route, status: c.res.status, durationSeconds });
-    logger.debug(
-      { requestId: c.get('requestId'), method: c.req.method, route, status: c.res.status, durationSeconds },
-      'request',
-    );
+    if (isDebugEnabled(logger)) {
+      logger.debug(
+        { requestId: requestIdOf(c), method: c.req.method, route, status: c.res.status, durationSeconds },
+        'request',
+      );
+    }
   };
 }
 
-/** Middleware refusing bodies over the limit (413); bulk routes get the larger limit. */
-function limitBodies(config: HubConfig): MiddlewareHandler<HubEnv> {
-  const refuse = (maxBytes: number) => () => {
-    throw new WarrenError('payload_too_large', `request body is larger than the limit of ${maxBytes} bytes`);
+/**
+ * Middleware of every `/v1/*` route: the body limit (413), then who is calling (401) and whether they may
+ * (403). why: one middleware for both; each middleware layer costs every request.
+ */
+function limitAndAuthenticate(config: HubConfig, auth: HubAuth): MiddlewareHandler<HubEnv> {
+  return async (c, next) => {
+    limitBody(c, config);
+    const principal = await auth.authenticate(requestHeaderOf(c, 'authorization'));
+    if (!principal) throw new UnauthorizedError();
+    if (!isAllowed(principal, c.req.path)) {
+      throw new ForbiddenError('a runner token may only call /v1/runner/* and /v1/attempts/* routes');
+    }
+    c.set('principal', principal);
+    await next();
   };
-  const ordinary = bodyLimit({ maxSize: config.bodyLimitBytes, onError: refuse(config.bodyLimitBytes) });
-  const bulk = bodyLimit({ maxSize: config.bulkBodyLimitBytes, onError: refuse(config.bulkBodyLimitBytes) });
-  return (c, next) => (bulkRoutePattern.test(c.req.path) ? bulk(c, next) : ordinary(c, next));
+}
+
+/**
+ * Sets the route's body limit (bulk routes get the larger one) for `readJsonBody`, which enforces it on
+ * the bytes read, and refuses a declared `Content-Length` over it at once (413).
+ */
+function limitBody(c: Context<HubEnv>, config: HubConfig): void {
+  const maxBytes = bulkRoutePattern.test(c.req.path) ? config.bulkBodyLimitBytes : config.bodyLimitBytes;
+  const declared = requestHeaderOf(c, 'content-length');
+  if (declared !== undefined && Number(declared) > maxBytes) throw payloadTooLargeError(maxBytes);
+  c.set('bodyLimitBytes', maxBytes);
+}
+
+/**
+ * Whether debug lines are written. why: the request line needs a request id, which is only made when
+ * used; pino says whether the level is on, other loggers are assumed to want everything.
+ */
+function isDebugEnabled(logger: Logger): boolean {
+  const levels = logger as Partial<{ isLevelEnabled(level: string): boolean }>;
+  return typeof levels.isLevelEnabled === 'function' ? levels.isLevelEnabled('debug') : true;
 }

@@ -8,7 +8,6 @@ import {
   runnerCreateRequestSchema,
   runnerHeartbeatRequestSchema,
   runnerRegisterRequestSchema,
-  type ClaimedWork,
   type ClaimResult,
   type RunnerCreated,
   type RunnerHeartbeatResult,
@@ -23,6 +22,7 @@ import { hashToken } from './auth.ts';
 import { requireRunner } from './authorize.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
+import { clientGoneSignalOf } from './node-bindings.ts';
 import { readJsonBody } from './read-json-body.ts';
 
 /** Registers `/v1/runners` (operator) and `/v1/runner/*` (runner) routes. */
@@ -72,26 +72,29 @@ export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDepende
     const runnerId = requireRunner(c).id;
     const request = parseInput(claimRequestSchema, await readJsonBody(c, {}));
     const startedAt = performance.now();
-    const current = await store.getRunner(runnerId);
-    let claims: ClaimedWork[] = [];
-    // why: a draining runner finishes what it holds and must get nothing new, without waiting.
-    if (current && current.status !== 'draining') {
-      claims = await claimWaiters.claim(
-        async () => {
-          const runner = await store.getRunner(runnerId);
-          if (!runner || runner.status === 'draining') return [];
-          const freeSlots = runner.slots - runner.activeAttempts;
-          if (freeSlots <= 0) return [];
-          return store.claimTasks({
-            runnerId,
-            capabilities: runner.capabilities,
-            limit: Math.min(request.limit, freeSlots),
-            leaseMs: config.leaseMs,
-          });
+    const claims = await claimWaiters.claim(
+      async () => {
+        // why: read each try (not the token cache's copy): free slots and draining must be current.
+        const runner = await store.getRunner(runnerId);
+        // why: a draining runner finishes what it holds and must get nothing new, without waiting.
+        if (!runner || runner.status === 'draining') return undefined;
+        const freeSlots = runner.slots - runner.activeAttempts;
+        if (freeSlots <= 0) return [];
+        return store.claimTasks({
+          runnerId,
+          capabilities: runner.capabilities,
+          limit: Math.min(request.limit, freeSlots),
+          leaseMs: config.leaseMs,
+        });
+      },
+      {
+        waitMs: request.waitMs,
+        // Called only if the claim parks: most claims answer at once and need no signal.
+        signal() {
+          return clientGoneSignalOf(c);
         },
-        { waitMs: request.waitMs, signal: c.req.raw.signal },
-      );
-    }
+      },
+    );
     metrics.recordClaimWait((performance.now() - startedAt) / 1_000, claims.length > 0);
     const answer: ClaimResult = { claims };
     return c.json(answer);

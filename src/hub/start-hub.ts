@@ -62,6 +62,11 @@ export const DEFAULT_HUB_PORT = 7420;
 const closeGraceMs = 2_000;
 // why: connections become idle as their last response ends; closing them promptly lets close() finish fast.
 const idleSweepIntervalMs = 25;
+// why: an idle keep-alive connection must be closed by the client, never by the hub as the client writes
+// a new request on it (the client then sees ECONNRESET). Node's default is 5 s; Warren's client drops idle
+// connections after 15 s (`src/client/http-transport.ts`), and proxies in front of a hub commonly after
+// 60 s, so the hub waits longer than both.
+const keepAliveTimeoutMs = 65_000;
 
 /** Starts a hub and resolves once it listens. */
 export async function startHub(options: StartHubOptions): Promise<RunningHub> {
@@ -126,8 +131,9 @@ function listen(app: Hono<HubEnv>, port: number, host: string): Promise<Server> 
   return new Promise((resolve, reject) => {
     const server = serve({ fetch: app.fetch, port, hostname: host }, () => {
       server.off('error', reject);
-      resolve(server as Server);
-    });
+      resolve(server);
+    }) as Server;
+    server.keepAliveTimeout = keepAliveTimeoutMs;
     server.once('error', reject);
   });
 }

@@ -17,6 +17,7 @@ import { taskSpecSchema, type EventType, type Task } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
+import { requestHeaderOf } from './node-bindings.ts';
 import { readJsonBody } from './read-json-body.ts';
 
 // why: an idempotency key is an opaque client string; 200 characters fits a UUID or a content hash with room.
@@ -27,7 +28,7 @@ const logEventTypes: EventType[] = ['attempt.log', 'attempt.progress'];
 export function registerTaskRoutes(app: Hono<HubEnv>, { store }: HubDependencies): void {
   app.post('/v1/tasks', async (c) => {
     const spec = parseInput(taskSpecSchema, await readJsonBody(c));
-    const idempotencyKey = idempotencyKeyOf(c.req.header('Idempotency-Key'));
+    const idempotencyKey = idempotencyKeyOf(requestHeaderOf(c, 'idempotency-key'));
     const result = await store.enqueueTask(spec, idempotencyKey ? { idempotencyKey } : undefined);
     return c.json(result, result.created ? 201 : 200);
   });
@@ -35,7 +36,7 @@ export function registerTaskRoutes(app: Hono<HubEnv>, { store }: HubDependencies
   app.post('/v1/tasks/batch', async (c) => {
     const { tasks } = parseInput(taskBatchRequestSchema, await readJsonBody(c));
     const specs = tasks.map((task, index) => parseInput(taskSpecSchema, task, `tasks.${index}`));
-    const idempotencyKey = idempotencyKeyOf(c.req.header('Idempotency-Key'));
+    const idempotencyKey = idempotencyKeyOf(requestHeaderOf(c, 'idempotency-key'));
     const results = await store.enqueueTasks(specs, idempotencyKey ? { idempotencyKey } : undefined);
     return c.json({ results }, results.some((result) => result.created) ? 201 : 200);
   });
