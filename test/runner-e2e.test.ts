@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -10,21 +9,7 @@ import { startHub, type RunningHub } from '../src/hub/start-hub.ts';
 import { createGitSandbox, type GitSandbox } from '../src/vcs/testing/create-git-sandbox.ts';
 import type { RunnerState } from '../src/runner/runner-state-file.ts';
 import { startRunner, type RunningRunner, type StartRunnerOptions } from '../src/runner/start-runner.ts';
-
-/** Whether the process exists and is not a zombie waiting to be reaped. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
+import { isProcessAlive } from '../src/executors/testing/is-process-alive.ts';
 
 async function waitFor<Value>(
   description: string,
@@ -215,12 +200,12 @@ describe('startRunner against a real hub', () => {
         async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim() || undefined,
       ),
     );
-    expect(isAlive(pid)).toBe(true);
+    expect(isProcessAlive(pid)).toBe(true);
 
     await admin.tasks.cancel(task.id, { reason: 'test' });
     await waitFor('the attempt to stop', () => (runner.stats().abandoned === 1 ? true : undefined), 15_000);
     await runner.idle();
-    await waitFor('the sleep process to die', () => (!isAlive(pid) ? true : undefined), 5_000);
+    await waitFor('the sleep process to die', () => (!isProcessAlive(pid) ? true : undefined), 5_000);
     expect(await worktreeDirectories()).toEqual([]);
     expect((await readState()).held).toEqual([]);
     const detail = (await admin.tasks.get(task.id))!;
@@ -349,16 +334,16 @@ describe('startRunner against a real hub', () => {
       await waitFor('the recorded process group', async () =>
         (await readState()).held[0]?.processGroups?.length ? true : undefined,
       );
-      expect(isAlive(orphan)).toBe(true);
+      expect(isProcessAlive(orphan)).toBe(true);
       child.kill('SIGKILL');
       await exited;
       expect((await readState()).held).toHaveLength(1);
       // The executor leads its own process group, so it outlived the runner's SIGKILL.
-      expect(isAlive(orphan)).toBe(true);
+      expect(isProcessAlive(orphan)).toBe(true);
 
       const runner = await launch({ token });
       // The restarted runner kills what its previous life left running, before it reports the attempt.
-      expect(isAlive(orphan)).toBe(false);
+      expect(isProcessAlive(orphan)).toBe(false);
       const done = await waitForState(task.id, ['succeeded', 'dead'], 45_000);
       expect(done.state).toBe('succeeded');
       const detail = (await admin.tasks.get(task.id))!;
@@ -370,7 +355,7 @@ describe('startRunner against a real hub', () => {
     } finally {
       child.kill('SIGKILL');
       // The killed runner could not stop its executor's processes; do it for it.
-      if (orphan !== undefined && isAlive(orphan)) process.kill(orphan, 'SIGKILL');
+      if (orphan !== undefined && isProcessAlive(orphan)) process.kill(orphan, 'SIGKILL');
     }
   });
 

@@ -1,26 +1,11 @@
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { runProcess } from './run-process.ts';
+import { isProcessAlive } from './testing/is-process-alive.ts';
 
 const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: tmpdir(), LANG: 'C.UTF-8' };
-
-/** Whether the process exists and is not a zombie waiting to be reaped by init. */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return process.platform !== 'linux';
-  }
-}
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5_000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
@@ -112,7 +97,7 @@ describe('runProcess', () => {
     expect(result.exitCode).toBeNull();
     const grandchild = Number((await readFile(pidFile, 'utf8')).trim());
     expect(grandchild).toBeGreaterThan(0);
-    expect(await waitUntil(() => !isAlive(grandchild))).toBe(true);
+    expect(await waitUntil(() => !isProcessAlive(grandchild))).toBe(true);
   });
 
   it('escalates to SIGKILL when SIGTERM is ignored', async () => {
@@ -165,7 +150,7 @@ describe('runProcess', () => {
     const result = await running;
     expect(result).toMatchObject({ aborted: true, timedOut: false, exitCode: null });
     const grandchild = Number((await readFile(pidFile, 'utf8')).trim());
-    expect(await waitUntil(() => !isAlive(grandchild))).toBe(true);
+    expect(await waitUntil(() => !isProcessAlive(grandchild))).toBe(true);
   });
 
   it('does not start when already aborted', async () => {
@@ -192,7 +177,7 @@ describe('runProcess', () => {
     });
     expect(result.exitCode).toBe(0);
     const background = Number((await readFile(pidFile, 'utf8')).trim());
-    expect(await waitUntil(() => !isAlive(background))).toBe(true);
+    expect(await waitUntil(() => !isProcessAlive(background))).toBe(true);
   });
 
   it('returns a spawn failure as a result', async () => {

@@ -7,18 +7,11 @@ import type { Command } from 'commander';
 import { createLogger } from '../../hub/create-logger.ts';
 import { runRunnerMain } from '../../runner/runner-main.ts';
 import { CliError } from '../cli-error.ts';
+import { collectList } from '../option-parsers.ts';
 import { resolveDataDir, type GlobalOptions } from '../cli-context.ts';
 import { connect, withHubOptions } from '../connect.ts';
 import { formatAgo, formatTable, paint, printJson } from '../output.ts';
 import { parseDuration } from './task.ts';
-
-const collectList = (value: string, previous: string[]): string[] => [
-  ...previous,
-  ...value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean),
-];
 
 /** Registers the `runner` command group and `runners`. */
 export function registerRunnerCommands(program: Command): void {

@@ -16,6 +16,7 @@ import {
   type WarrenEvent,
 } from '../../core/types.ts';
 import { CliError } from '../cli-error.ts';
+import { collect, collectList } from '../option-parsers.ts';
 import type { GlobalOptions } from '../cli-context.ts';
 import { connect, withHubOptions } from '../connect.ts';
 import { formatAgo, formatDuration, formatTable, paint, paintState, printJson } from '../output.ts';
@@ -41,15 +42,6 @@ interface AddOptions extends GlobalOptions {
   file?: string;
   wait?: boolean;
 }
-
-const collect = (value: string, previous: string[]): string[] => [...previous, value];
-const collectList = (value: string, previous: string[]): string[] => [
-  ...previous,
-  ...value
-    .split(',')
-    .map((item) => item.trim())
-    .filter(Boolean),
-];
 
 /** Registers the `task` command group. */
 export function registerTaskCommands(program: Command): void {
