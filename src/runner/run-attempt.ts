@@ -403,7 +403,9 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
         verification: [round],
       };
     }
-    log.system(`committed ${commit.sha.slice(0, 12)} (${commit.changedFiles.length} files)`);
+    log.system(
+      `committed ${commit.sha.slice(0, 12)} (${commit.changedFiles.length} file${commit.changedFiles.length === 1 ? '' : 's'})`,
+    );
     const findings = await scanForSecrets({ worktreePath: worktree.path, baseSha: worktree.baseSha });
     if (findings.length > 0) {
       const listed = findings

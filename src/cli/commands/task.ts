@@ -88,6 +88,7 @@ export function registerTaskCommands(program: Command): void {
     if (options.wait) {
       const [final] = await followTasks(client, [created.id], { quiet: Boolean(options.json) });
       if (options.json) printJson({ task: final });
+      else if (final) process.stdout.write(describeOutcome(final));
       if (final?.state !== 'succeeded') process.exitCode = 1;
     } else if (!options.json) {
       process.stdout.write(`follow it with: warren task logs ${created.id} --follow\n`);
@@ -297,6 +298,15 @@ function printLogEvent(event: WarrenEvent, numbers: Map<string, number>, json?: 
   const text = String(event.type === 'attempt.progress' ? event.data.message : event.data.text);
   const lines = text.replace(/\n$/, '').split('\n');
   for (const line of lines) process.stdout.write(`${prefix} ${line}\n`);
+}
+
+/** One line on how a followed task ended, with its branch or the reason. */
+function describeOutcome(task: Task): string {
+  if (task.state === 'succeeded' && task.result) {
+    const commit = task.result.commitSha ? ` at ${task.result.commitSha.slice(0, 12)}` : ' (no changes)';
+    return `${paintState(task.state)}: branch ${paint('bold', task.result.branch)}${commit}\n`;
+  }
+  return `${paintState(task.state)}${task.stateReason ? `: ${task.stateReason}` : ''}\nsee: warren task show ${task.id}\n`;
 }
 
 /** A task and its attempts as readable text. */
