@@ -4,7 +4,8 @@
  *
  * Warren: a real hub (`startHub`, temp data dir, port 0, log level silent) in its own process
  * (`support/hub-process.ts`), and `--runners` runner processes (`support/noop-runner.ts`), each with
- * `--slots` slots, that long-poll `POST /v1/runner/claim` and complete every claim at once. This process
+ * `--slots` slots, that long-poll `POST /v1/runner/claim` while idle, complete every claim at once and
+ * claim their next work in the same completion request. This process
  * creates the tasks over HTTP and records when each create was sent and answered; the runners record
  * when each claim arrived and when its completion was acknowledged.
  *
@@ -20,7 +21,9 @@
  * line saying so, when Redis does not answer.
  *
  * Also printed, to say where the time goes: CPU µs per task of the server (hub process; Redis), of all
- * workers and of this process, and how many tasks each claim request brought back.
+ * workers and of this process, how many tasks each claim request brought back, and how many HTTP requests
+ * the hub served per task (creates, claims, completions). Runners claim their next work in the request
+ * that completes an attempt (`claim: { limit }`) and long-poll `POST /v1/runner/claim` only when idle.
  *
  * Run: `npm run bench -- throughput [--quick] [--tasks 10000] [--runners 20] [--slots 4]
  *   [--concurrency 64] [--latency-samples 1000] [--rate 200] [--warmup 1000] [--skip-bullmq]
@@ -163,8 +166,13 @@ interface ThroughputFigures {
   serverCpuMicrosPerTask: number;
   workerCpuMicrosPerTask: number;
   driverCpuMicrosPerTask: number;
-  /** Tasks per claim request answered (empty answers included); NaN for BullMQ, which has none. */
+  /**
+   * Tasks per request answered with claims (long polls and completions that claimed, empty answers
+   * included); NaN for BullMQ, which has none.
+   */
   tasksPerClaimRequest: number;
+  /** HTTP requests to the hub per task: creates, claims and completions; NaN for BullMQ. */
+  requestsPerTask: number;
 }
 
 /** Figures of the latency phase. */
@@ -231,6 +239,7 @@ function createWorkerPool(workers: ChildProcess[]): WorkerPool {
         completedAt: [],
         cpuMicros: 0,
         claimRequests: 0,
+        requests: 0,
         errors: [],
       };
       let cpuMicros = 0;
@@ -245,6 +254,7 @@ function createWorkerPool(workers: ChildProcess[]): WorkerPool {
         }
         merged.errors.push(...report.errors);
         merged.claimRequests += report.claimRequests;
+        merged.requests += report.requests;
       });
       return { report: merged, cpuMicros };
     },
@@ -316,6 +326,7 @@ async function measureThroughput(
   const driverBefore = driverCpuMicros();
   const startedAt = wallClockMs();
   let created: Created[];
+  const createRequests = mode === 'batch' ? Math.ceil(count / batchSize) : count;
   if (mode === 'batch') {
     created = await system.createBatch(count, batchSize);
   } else {
@@ -354,6 +365,7 @@ async function measureThroughput(
     workerCpuMicrosPerTask: report.workerCpuMicros / count,
     driverCpuMicrosPerTask: (driverAfter - driverBefore) / count,
     tasksPerClaimRequest: report.claimRequests > 0 ? report.ids.length / report.claimRequests : Number.NaN,
+    requestsPerTask: report.requests > 0 ? (createRequests + report.requests) / count : Number.NaN,
   };
 }
 
@@ -629,6 +641,8 @@ function printResults(
     ['worker CPU µs/task, single', ...both((figures) => figures.single.workerCpuMicrosPerTask, 0), ''],
     ['tasks per claim request, batch', ...both((figures) => figures.batch.tasksPerClaimRequest, 2), ''],
     ['tasks per claim request, single', ...both((figures) => figures.single.tasksPerClaimRequest, 2), ''],
+    ['hub requests per task, batch', ...both((figures) => figures.batch.requestsPerTask, 2), ''],
+    ['hub requests per task, single', ...both((figures) => figures.single.requestsPerTask, 2), ''],
     [
       'driver CPU µs/task, single (creators)',
       ...both((figures) => figures.single.driverCpuMicrosPerTask, 0),
@@ -692,6 +706,8 @@ async function main(): Promise<void> {
       claimAfterCreateAnsweredP99Ms: round(warren.latency.fromAnswered.p99, 3),
       hubCpuMicrosPerTaskBatch: round(warren.batch.serverCpuMicrosPerTask, 0),
       hubCpuMicrosPerTaskSingle: round(warren.single.serverCpuMicrosPerTask, 0),
+      requestsPerTaskBatch: round(warren.batch.requestsPerTask, 2),
+      requestsPerTaskSingle: round(warren.single.requestsPerTask, 2),
       bullmqTasksPerSecond: bullmq ? round(bullmq.batch.tasksPerSecond, 0) : null,
       bullmqTasksPerSecondSingle: bullmq ? round(bullmq.single.tasksPerSecond, 0) : null,
       bullmqClaimToStartP50Ms: bullmq ? round(bullmq.latency.fromSent.p50, 3) : null,

@@ -1,7 +1,9 @@
 /**
- * A Warren runner that does nothing: it registers, then loops like the real runner's claim loop
- * (`src/runner/start-runner.ts`): long-poll for as many tasks as it has free slots, and for each claim
- * report the attempt complete at once with a minimal TaskResult. No worktree, no executor, no git.
+ * A Warren runner that does nothing: it registers, then, while it has no work, long-polls for as many
+ * tasks as it has slots; each claimed attempt it reports complete at once with a minimal TaskResult, and
+ * that same request claims its next work (`claim: { limit }`, the slots free once the attempt is done)
+ * without waiting. No worktree, no executor, no git. Unlike the real runner (`src/runner/start-runner.ts`)
+ * it keeps no long poll outstanding while it holds work: completions bring the next tasks.
  *
  * Started by `bench/throughput.ts`; the runner token comes in `WARREN_BENCH_RUNNER_TOKEN`.
  * Usage: `node --import tsx bench/support/noop-runner.ts --hub-url URL --slots N`.
@@ -37,53 +39,69 @@ const result = {
 };
 
 let active = 0;
-let slotFreed: (() => void) | undefined;
+let idle: (() => void) | undefined;
 
-async function complete(work: ClaimedWork): Promise<void> {
-  try {
-    await client.attempts.complete(work.attempt.id, { leaseToken: work.leaseToken, result });
-    recorder.completed(work.task.id, wallClockMs());
-  } catch (error) {
-    if (!stopping.signal.aborted) recorder.failed(error);
-  } finally {
-    active -= 1;
-    slotFreed?.();
+/** Takes claimed work: records it and completes each at once. */
+function take(claims: ClaimedWork[]): void {
+  const receivedAt = wallClockMs();
+  for (const work of claims) {
+    recorder.claimed(work.task.id, receivedAt);
+    active += 1;
+    void complete(work);
   }
 }
 
+/**
+ * Completes the attempt and, in the same request, claims as much work as the slots free once it is done
+ * (this one's included), as the hub counts them; the hub caps the claim by the runner's free slots.
+ */
+async function complete(work: ClaimedWork): Promise<void> {
+  try {
+    const freeSlots = slots - active + 1;
+    recorder.requestSent();
+    const { claims } = await client.attempts.completeAndClaim(work.attempt.id, {
+      leaseToken: work.leaseToken,
+      result,
+      claim: { limit: freeSlots },
+    });
+    recorder.completed(work.task.id, wallClockMs());
+    recorder.claimAnswered();
+    active -= 1;
+    take(claims);
+  } catch (error) {
+    active -= 1;
+    if (!stopping.signal.aborted) recorder.failed(error);
+  } finally {
+    if (active === 0) idle?.();
+  }
+}
+
+/** While the runner has no work, long-polls for some; completions claim the rest. */
 async function claimLoop(): Promise<void> {
   while (!stopping.signal.aborted) {
-    const freeSlots = slots - active;
-    if (freeSlots <= 0) {
-      await new Promise<void>((resolve) => (slotFreed = resolve));
-      slotFreed = undefined;
+    if (active > 0) {
+      await new Promise<void>((resolve) => (idle = resolve));
+      idle = undefined;
       continue;
     }
     let claims: ClaimedWork[];
     try {
-      claims = await client.runner.claim(
-        { limit: freeSlots, waitMs: pollWaitMs },
-        { signal: stopping.signal },
-      );
+      recorder.requestSent();
+      claims = await client.runner.claim({ limit: slots, waitMs: pollWaitMs }, { signal: stopping.signal });
     } catch (error) {
       if (stopping.signal.aborted) return;
       recorder.failed(error);
       await new Promise((resolve) => setTimeout(resolve, claimRetryDelayMs));
       continue;
     }
-    const receivedAt = wallClockMs();
     recorder.claimAnswered();
-    for (const work of claims) {
-      recorder.claimed(work.task.id, receivedAt);
-      active += 1;
-      void complete(work);
-    }
+    take(claims);
   }
 }
 
 async function stop(): Promise<void> {
   stopping.abort();
-  slotFreed?.();
+  idle?.();
 }
 
 exitWithParent(stop);

@@ -33,8 +33,13 @@ export interface WorkerReport {
   completedAt: number[];
   /** CPU time this process used since it started, in µs (user + system). */
   cpuMicros: number;
-  /** Claim requests answered (with work or empty) since the last report; always 0 for BullMQ workers. */
+  /**
+   * Requests answered with claims (with work or empty; a completion that claimed counts) since the last
+   * report; always 0 for BullMQ workers.
+   */
   claimRequests: number;
+  /** Hub requests sent (claims and completions) since the last report; always 0 for BullMQ workers. */
+  requests: number;
   /** The first few error messages since the last report. */
   errors: string[];
 }
@@ -55,6 +60,7 @@ export function createWorkerRecorder() {
   let completed = 0;
   let errorCount = 0;
   let claimRequests = 0;
+  let requests = 0;
   let lastSent = -1;
 
   const timer = setInterval(() => {
@@ -66,9 +72,13 @@ export function createWorkerRecorder() {
   timer.unref();
 
   return {
-    /** A claim request was answered. */
+    /** A request that claims was answered. */
     claimAnswered(): void {
       claimRequests += 1;
+    },
+    /** A request to the hub was sent. */
+    requestSent(): void {
+      requests += 1;
     },
     claimed(id: string, at: number): void {
       indexById.set(id, ids.length);
@@ -95,9 +105,11 @@ export function createWorkerRecorder() {
         completedAt,
         cpuMicros: usage.user + usage.system,
         claimRequests,
+        requests,
         errors,
       };
       claimRequests = 0;
+      requests = 0;
       ids = [];
       claimedAt = [];
       completedAt = [];

@@ -84,6 +84,35 @@ describe('createHubClient', () => {
     expect(received).toHaveLength(1);
   });
 
+  it('completes and fails with a claim, returning the task and the claims', async () => {
+    const work = { task: { id: 'tsk_2' }, attempt: { id: 'att_2' }, leaseToken: 'lease_2' };
+    const url = await serve((request, response) =>
+      json(response, 200, {
+        task: { id: 'tsk_1', state: request.url.endsWith('/complete') ? 'succeeded' : 'failed' },
+        claims: request.url.endsWith('/complete') ? [work] : [],
+      }),
+    );
+    const client = createHubClient({ baseUrl: url, token: 't', retry: fastRetry });
+    const completed = await client.attempts.completeAndClaim('att_1', {
+      leaseToken: 'lease_1',
+      result: { branch: 'b', baseBranch: 'main', baseSha: 'a', changedFiles: [], pushed: false },
+      claim: { limit: 3 },
+    });
+    expect(completed).toEqual({ task: { id: 'tsk_1', state: 'succeeded' }, claims: [work] });
+    const failed = await client.attempts.failAndClaim('att_1', {
+      leaseToken: 'lease_1',
+      error: { message: 'boom', kind: 'executor', retryable: true },
+      claim: { limit: 1 },
+    });
+    expect(failed).toEqual({ task: { id: 'tsk_1', state: 'failed' }, claims: [] });
+    expect(received.map((entry) => entry.url)).toEqual([
+      '/v1/attempts/att_1/complete',
+      '/v1/attempts/att_1/fail',
+    ]);
+    expect(JSON.parse(received[0]!.body)).toMatchObject({ leaseToken: 'lease_1', claim: { limit: 3 } });
+    expect(JSON.parse(received[1]!.body)).toMatchObject({ claim: { limit: 1 } });
+  });
+
   it('rebuilds InvalidInputError with its field issues', async () => {
     const url = await serve((_request, response) =>
       json(response, 400, {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type {
   attemptCompleteRequestSchema,
+  AttemptEndResult,
   attemptFailRequestSchema,
   attemptHeartbeatRequestSchema,
   attemptLogsRequestSchema,
@@ -99,6 +100,17 @@ export interface EventStreamOptions extends RequestOptions {
   types?: EventType[];
 }
 
+/** A completion or failure request that also claims the runner's next work. */
+export type AttemptEndAndClaimRequest<Schema extends z.ZodType> = z.input<Schema> & {
+  claim: { limit: number };
+};
+
+/** The answer of `completeAndClaim` / `failAndClaim`: the finished attempt's task and the new claims. */
+export interface AttemptEndAndClaimResult {
+  task: Task;
+  claims: ClaimedWork[];
+}
+
 /** The answer of a probe (`/healthz`, `/readyz`). Probes never throw. */
 export interface ProbeResult {
   /** True for a 2xx answer. */
@@ -188,14 +200,29 @@ export interface HubClient {
     ): Promise<void>;
     complete(
       attemptId: string,
-      request: z.input<typeof attemptCompleteRequestSchema>,
+      request: Omit<z.input<typeof attemptCompleteRequestSchema>, 'claim'>,
       options?: RequestOptions,
     ): Promise<Task>;
     fail(
       attemptId: string,
-      request: z.input<typeof attemptFailRequestSchema>,
+      request: Omit<z.input<typeof attemptFailRequestSchema>, 'claim'>,
       options?: RequestOptions,
     ): Promise<Task>;
+    /**
+     * Completes the attempt and, in the same request, claims up to `claim.limit` tasks for this runner
+     * without waiting (capped by its free slots; none while it drains). Saves the runner a claim request.
+     */
+    completeAndClaim(
+      attemptId: string,
+      request: AttemptEndAndClaimRequest<typeof attemptCompleteRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<AttemptEndAndClaimResult>;
+    /** Fails the attempt and claims up to `claim.limit` tasks for this runner, as {@link completeAndClaim}. */
+    failAndClaim(
+      attemptId: string,
+      request: AttemptEndAndClaimRequest<typeof attemptFailRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<AttemptEndAndClaimResult>;
   };
   /** `GET /healthz`: whether the hub process answers. */
   health(options?: RequestOptions): Promise<ProbeResult>;
@@ -575,9 +602,13 @@ export function createHubClient(options: HubClientOptions): HubClient {
         await attemptCall<undefined>(attemptId, 'logs', request, requestOptions);
       },
       complete: async (attemptId, request, requestOptions) =>
-        (await attemptCall<{ task: Task }>(attemptId, 'complete', request, requestOptions)).task,
+        (await attemptCall<AttemptEndResult>(attemptId, 'complete', request, requestOptions)).task,
       fail: async (attemptId, request, requestOptions) =>
-        (await attemptCall<{ task: Task }>(attemptId, 'fail', request, requestOptions)).task,
+        (await attemptCall<AttemptEndResult>(attemptId, 'fail', request, requestOptions)).task,
+      completeAndClaim: async (attemptId, request, requestOptions) =>
+        withClaims(await attemptCall<AttemptEndResult>(attemptId, 'complete', request, requestOptions)),
+      failAndClaim: async (attemptId, request, requestOptions) =>
+        withClaims(await attemptCall<AttemptEndResult>(attemptId, 'fail', request, requestOptions)),
     },
     health: (requestOptions) => probe('/healthz', requestOptions),
     ready: (requestOptions) => probe('/readyz', requestOptions),
@@ -597,6 +628,11 @@ export function createHubClient(options: HubClientOptions): HubClient {
       signal: requestOptions?.signal,
     });
   }
+}
+
+/** The answer of a completion or failure that asked to claim; `claims` is always a list. */
+function withClaims({ task, claims }: AttemptEndResult): AttemptEndAndClaimResult {
+  return { task, claims: claims ?? [] };
 }
 
 function toWarrenEvent(

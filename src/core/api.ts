@@ -24,8 +24,10 @@
  * - `POST /v1/attempts/:id/heartbeat` AttemptHeartbeatRequest → `{ attempt }`
  * - `POST /v1/attempts/:id/phase` AttemptPhaseRequest → `{ attempt }`
  * - `POST /v1/attempts/:id/logs` AttemptLogsRequest → 204
- * - `POST /v1/attempts/:id/complete` AttemptCompleteRequest → `{ task }`
- * - `POST /v1/attempts/:id/fail` AttemptFailRequest → `{ task }`
+ * - `POST /v1/attempts/:id/complete` AttemptCompleteRequest → `{ task }`; with `claim: { limit }` →
+ *   `{ task, claims: ClaimedWork[] }`: once the completion is recorded, the hub claims up to `limit` tasks
+ *   for the same runner at once, as `POST /v1/runner/claim` with `waitMs: 0` would (free slots, draining)
+ * - `POST /v1/attempts/:id/fail` AttemptFailRequest → `{ task }`; `claim` as for complete
  * - `GET /healthz`, `GET /readyz`, `GET /metrics` (no auth)
  */
 import { z } from 'zod';
@@ -133,6 +135,12 @@ export const claimRequestSchema = z.strictObject({
 
 const leaseTokenSchema = z.string().min(1).max(200);
 
+/**
+ * The optional `claim` of a completion or failure: claim the runner's next work in the same request,
+ * without waiting. The limit is that of `POST /v1/runner/claim`.
+ */
+const claimNextSchema = z.strictObject({ limit: z.number().int().min(1).max(256) }).optional();
+
 /** `POST /v1/attempts/:id/heartbeat`. */
 export const attemptHeartbeatRequestSchema = z.strictObject({
   leaseToken: leaseTokenSchema,
@@ -183,6 +191,7 @@ export const attemptCompleteRequestSchema = z.strictObject({
     summary: z.string().max(10_000).optional(),
   }),
   verification: z.array(verificationRoundSchema).max(20).default([]),
+  claim: claimNextSchema,
 });
 
 /** `POST /v1/attempts/:id/fail`. */
@@ -197,6 +206,7 @@ export const attemptFailRequestSchema = z.strictObject({
   verification: z.array(verificationRoundSchema).max(20).default([]),
   branch: z.string().max(300).optional(),
   worktreePath: z.string().max(4_000).optional(),
+  claim: claimNextSchema,
 });
 
 /** A claimed task as the runner receives it. */
@@ -248,6 +258,15 @@ export interface RunnerHeartbeatResult {
   runner: Runner;
   /** Of the attempt ids sent, those this runner no longer holds (cancelled, expired, finished): abort them. */
   revokedAttemptIds: string[];
+}
+
+/**
+ * `POST /v1/attempts/:id/complete` and `/fail` answer. `claims` is there only when the request asked to
+ * claim; empty when nothing was claimable, the runner is draining or has no free slot.
+ */
+export interface AttemptEndResult {
+  task: Task;
+  claims?: ClaimedWork[];
 }
 
 /** `POST /v1/runner/claim` answer; empty when the wait ran out, the runner is draining or has no free slot. */

@@ -9,12 +9,14 @@ import {
   attemptHeartbeatRequestSchema,
   attemptLogsRequestSchema,
   attemptPhaseRequestSchema,
+  type AttemptEndResult,
 } from '../core/api.ts';
-import { LeaseLostError } from '../core/errors.ts';
+import { InvalidInputError, LeaseLostError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseInput } from '../core/parse-input.ts';
 import type { LeaseFence, Task } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
+import { claimForRunner } from './claim-for-runner.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
 import type { AttemptOutcome, HubMetrics } from './metrics.ts';
@@ -23,7 +25,7 @@ import { timeOfId } from '../core/ids.ts';
 
 /** Registers the `/v1/attempts/:id/*` routes. */
 export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDependencies): void {
-  const { store, config, metrics, logger, claimWaiters } = dependencies;
+  const { store, config, metrics, logger } = dependencies;
 
   app.post('/v1/attempts/:id/heartbeat', async (c) => {
     const { leaseToken, message } = parseInput(attemptHeartbeatRequestSchema, await readJsonBody(c));
@@ -45,23 +47,65 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
   });
 
   app.post('/v1/attempts/:id/complete', async (c) => {
-    const { leaseToken, ...success } = parseInput(attemptCompleteRequestSchema, await readJsonBody(c));
+    const { leaseToken, claim, ...success } = parseInput(attemptCompleteRequestSchema, await readJsonBody(c));
+    refuseAdminClaim(c, claim);
     const fence = await fenceOf(c, store, leaseToken);
     const task = await store.completeAttempt(fence, success);
     await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'succeeded');
-    // A slot was freed: a claim parked while its runner was full may now take queued work.
-    claimWaiters.notify();
-    return c.json({ task });
+    return c.json(await answerAttemptEnd(dependencies, fence.runnerId, task, claim));
   });
 
   app.post('/v1/attempts/:id/fail', async (c) => {
-    const { leaseToken, ...failure } = parseInput(attemptFailRequestSchema, await readJsonBody(c));
+    const { leaseToken, claim, ...failure } = parseInput(attemptFailRequestSchema, await readJsonBody(c));
+    refuseAdminClaim(c, claim);
     const fence = await fenceOf(c, store, leaseToken);
     const task = await store.failAttempt(fence, failure);
     await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'failed');
-    claimWaiters.notify();
-    return c.json({ task });
+    return c.json(await answerAttemptEnd(dependencies, fence.runnerId, task, claim));
   });
+}
+
+/**
+ * The answer of a completion or failure already recorded: claims the runner's next work first when the
+ * request asked (without waiting), and wakes parked claims that the freed slot may serve.
+ */
+async function answerAttemptEnd(
+  dependencies: HubDependencies,
+  runnerId: string,
+  task: Task,
+  claim: { limit: number } | undefined,
+): Promise<AttemptEndResult> {
+  if (!claim) {
+    // A slot was freed: a claim parked while its runner was full may now take queued work.
+    dependencies.claimWaiters.notify();
+    return { task };
+  }
+  let claimed;
+  try {
+    claimed = await claimForRunner(dependencies, runnerId, { limit: claim.limit, waitMs: 0 });
+  } catch (error) {
+    // why: the attempt's end is recorded; failing the request would make the runner retry it into a 409.
+    // It claims its next work with its next long poll instead.
+    dependencies.logger.warn({ err: error, runnerId }, 'claiming after an attempt ended failed');
+    dependencies.claimWaiters.notify();
+    return { task, claims: [] };
+  }
+  const { claims, freeSlotsBefore } = claimed;
+  // why: only this runner's parked claims can use its freed slot, and only when a slot is still free and
+  // the claim stopped at its limit rather than for want of work. Otherwise waking the line would cost a
+  // count of ready tasks and claim tries that find nothing. New work signals `tasks-ready` on its own.
+  if (freeSlotsBefore > claims.length && claims.length >= claim.limit) dependencies.claimWaiters.notify();
+  return { task, claims };
+}
+
+/**
+ * Refuses `claim` from anyone but a runner. why: claims hold the runner's slots and hand out its lease tokens;
+ * an admin finishing an attempt by hand must not take work on the runner's behalf.
+ */
+function refuseAdminClaim(c: Context<HubEnv>, claim: { limit: number } | undefined): void {
+  if (claim && c.get('principal').kind !== 'runner') {
+    throw new InvalidInputError([{ field: 'claim', reason: 'only a runner token may claim work' }]);
+  }
 }
 
 /**

@@ -1,5 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClaimedWork, ErrorBody, RunnerCreated, TaskDetail, TaskList, TaskLogs } from '../core/api.ts';
+import type {
+  AttemptEndResult,
+  ClaimedWork,
+  ErrorBody,
+  RunnerCreated,
+  TaskDetail,
+  TaskList,
+  TaskLogs,
+} from '../core/api.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { Attempt, Task, WarrenEvent } from '../core/types.ts';
 import { createHubAuth } from './auth.ts';
@@ -344,6 +352,150 @@ describe('createHubApp', () => {
       const { token } = await hub.createRunner('builder');
       await hub.createTask({ capabilities: ['gpu'] });
       expect(await claim(hub, token, { waitMs: 20 })).toEqual([]);
+    });
+  });
+
+  describe('complete or fail with claim', () => {
+    async function finish(
+      token: string,
+      work: ClaimedWork,
+      action: 'complete' | 'fail',
+      body: Record<string, unknown>,
+    ): Promise<Response> {
+      const report =
+        action === 'complete'
+          ? completion
+          : { error: { message: 'tests failed', kind: 'verification', retryable: false } };
+      return hub.request('POST', `/v1/attempts/${work.attempt.id}/${action}`, {
+        token,
+        body: { leaseToken: work.leaseToken, ...report, ...body },
+      });
+    }
+
+    it('completes and answers the next queued task, leased to the same runner', async () => {
+      const { runner, token } = await hub.createRunner('builder');
+      const first = await hub.createTask({ title: 'first' });
+      const second = await hub.createTask({ title: 'second' });
+      const [work] = await claim(hub, token);
+      expect(work!.task.id).toBe(first.id);
+
+      const response = await finish(token, work!, 'complete', { claim: { limit: 4 } });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as AttemptEndResult;
+      expect(answer.task).toMatchObject({ id: first.id, state: 'succeeded' });
+      expect(answer.claims).toHaveLength(1);
+      const next = answer.claims![0]!;
+      expect(next).toMatchObject({
+        task: { id: second.id, state: 'leased' },
+        attempt: { runnerId: runner.id, state: 'leased' },
+      });
+      expect(next.leaseToken).not.toBe(work!.leaseToken);
+      expect(Date.parse(next.attempt.leaseExpiresAt)).toBeGreaterThan(Date.now());
+
+      const detail = (await (await hub.request('GET', `/v1/tasks/${second.id}`)).json()) as TaskDetail;
+      expect(detail.attempts).toMatchObject([{ id: next.attempt.id, runnerId: runner.id }]);
+      // The claimed attempt is the runner's own: its lease token works for its calls.
+      const heartbeat = await hub.request('POST', `/v1/attempts/${next.attempt.id}/heartbeat`, {
+        token,
+        body: { leaseToken: next.leaseToken },
+      });
+      expect(heartbeat.status).toBe(200);
+      const metrics = await (await hub.request('GET', '/metrics', { token: null })).text();
+      expect(metrics).toMatch(/warren_claim_wait_seconds_count\{result="claimed"\} 2/);
+    });
+
+    it('answers without claims when the request does not ask', async () => {
+      const { token } = await hub.createRunner('builder');
+      await hub.createTask({ title: 'first' });
+      await hub.createTask({ title: 'second' });
+      const [work] = await claim(hub, token);
+      const answer = (await (await finish(token, work!, 'complete', {})).json()) as AttemptEndResult;
+      expect(answer.claims).toBeUndefined();
+      expect(await claim(hub, token)).toHaveLength(1);
+    });
+
+    it('caps the claim by the runner’s free slots', async () => {
+      const { token } = await hub.createRunner('builder', { slots: 2 });
+      for (const title of ['one', 'two', 'three', 'four', 'five']) await hub.createTask({ title });
+      const [work, held] = await claim(hub, token, { limit: 2 });
+      expect(held).toBeDefined();
+      const answer = (await (
+        await finish(token, work!, 'complete', { claim: { limit: 5 } })
+      ).json()) as AttemptEndResult;
+      expect(answer.claims).toHaveLength(1);
+      const queued = (await (await hub.request('GET', '/v1/tasks?state=queued')).json()) as TaskList;
+      expect(queued.tasks).toHaveLength(2);
+    });
+
+    it('gives a draining runner no claims but still records the completion', async () => {
+      const { token } = await hub.createRunner('builder');
+      await hub.createTask({ title: 'first' });
+      const queued = await hub.createTask({ title: 'second' });
+      const [work] = await claim(hub, token);
+      await hub.request('POST', '/v1/runner/heartbeat', { token, body: { status: 'draining' } });
+      const response = await finish(token, work!, 'complete', { claim: { limit: 1 } });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as AttemptEndResult;
+      expect(answer).toMatchObject({ task: { state: 'succeeded' }, claims: [] });
+      expect((await hub.store.getTask(queued.id))?.state).toBe('queued');
+    });
+
+    it('fails and answers the next queued task', async () => {
+      const { runner, token } = await hub.createRunner('builder');
+      const first = await hub.createTask({ title: 'first', maxAttempts: 1 });
+      const second = await hub.createTask({ title: 'second' });
+      const [work] = await claim(hub, token);
+      expect(work!.task.id).toBe(first.id);
+      const response = await finish(token, work!, 'fail', { claim: { limit: 1 } });
+      expect(response.status).toBe(200);
+      const answer = (await response.json()) as AttemptEndResult;
+      expect(answer.task).toMatchObject({ id: first.id });
+      expect(answer.task.state).not.toBe('leased');
+      expect(answer.claims).toMatchObject([
+        { task: { id: second.id, state: 'leased' }, attempt: { runnerId: runner.id } },
+      ]);
+    });
+
+    it('refuses a stale lease token with 409 and claims nothing', async () => {
+      const { token } = await hub.createRunner('builder', { slots: 2 });
+      const first = await hub.createTask({ title: 'first' });
+      const queued = await hub.createTask({ title: 'second' });
+      const [work] = await claim(hub, token);
+      for (const action of ['complete', 'fail'] as const) {
+        const response = await finish(token, { ...work!, leaseToken: 'lease_stale' }, action, {
+          claim: { limit: 2 },
+        });
+        expect(response.status).toBe(409);
+        expect((await errorOf(response)).code).toBe('lease_lost');
+      }
+      expect((await hub.store.getTask(first.id))?.state).toBe('leased');
+      expect((await hub.store.getTask(queued.id))?.state).toBe('queued');
+    });
+
+    it('refuses claim from the admin token and leaves the attempt running', async () => {
+      const { token } = await hub.createRunner('builder', { slots: 2 });
+      const first = await hub.createTask({ title: 'first' });
+      const queued = await hub.createTask({ title: 'second' });
+      const [work] = await claim(hub, token);
+      const response = await finish(hub.adminToken, work!, 'complete', { claim: { limit: 1 } });
+      expect(response.status).toBe(400);
+      expect((await errorOf(response)).issues?.[0]).toEqual({
+        field: 'claim',
+        reason: 'only a runner token may claim work',
+      });
+      expect((await hub.store.getTask(first.id))?.state).toBe('leased');
+      expect((await hub.store.getTask(queued.id))?.state).toBe('queued');
+    });
+
+    it('answers 400 for a claim limit out of range', async () => {
+      const { token } = await hub.createRunner('builder');
+      await hub.createTask();
+      const [work] = await claim(hub, token);
+      for (const limit of [0, 257, 1.5]) {
+        const response = await finish(token, work!, 'complete', { claim: { limit } });
+        expect(response.status).toBe(400);
+        expect((await errorOf(response)).issues?.[0]?.field).toMatch(/^claim\.limit/);
+      }
     });
   });
 

@@ -20,6 +20,7 @@ import { isActiveAttemptState } from '../core/task-state.ts';
 import type { Store } from '../store/store.ts';
 import { hashToken } from './auth.ts';
 import { requireRunner } from './authorize.ts';
+import { claimForRunner } from './claim-for-runner.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
 import { clientGoneSignalOf } from './node-bindings.ts';
@@ -27,7 +28,7 @@ import { readJsonBody } from './read-json-body.ts';
 
 /** Registers `/v1/runners` (operator) and `/v1/runner/*` (runner) routes. */
 export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDependencies): void {
-  const { store, auth, config, metrics, claimWaiters } = dependencies;
+  const { store, auth, config } = dependencies;
 
   app.post('/v1/runners', async (c) => {
     const request = parseInput(runnerCreateRequestSchema, await readJsonBody(c));
@@ -71,31 +72,14 @@ export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDepende
   app.post('/v1/runner/claim', async (c) => {
     const runnerId = requireRunner(c).id;
     const request = parseInput(claimRequestSchema, await readJsonBody(c, {}));
-    const startedAt = performance.now();
-    const claims = await claimWaiters.claim(
-      async () => {
-        // why: read each try (not the token cache's copy): free slots and draining must be current.
-        const runner = await store.getRunner(runnerId);
-        // why: a draining runner finishes what it holds and must get nothing new, without waiting.
-        if (!runner || runner.status === 'draining') return undefined;
-        const freeSlots = runner.slots - runner.activeAttempts;
-        if (freeSlots <= 0) return [];
-        return store.claimTasks({
-          runnerId,
-          capabilities: runner.capabilities,
-          limit: Math.min(request.limit, freeSlots),
-          leaseMs: config.leaseMs,
-        });
+    const { claims } = await claimForRunner(dependencies, runnerId, {
+      limit: request.limit,
+      waitMs: request.waitMs,
+      // Called only if the claim parks: most claims answer at once and need no signal.
+      signal() {
+        return clientGoneSignalOf(c);
       },
-      {
-        waitMs: request.waitMs,
-        // Called only if the claim parks: most claims answer at once and need no signal.
-        signal() {
-          return clientGoneSignalOf(c);
-        },
-      },
-    );
-    metrics.recordClaimWait((performance.now() - startedAt) / 1_000, claims.length > 0);
+    });
     const answer: ClaimResult = { claims };
     return c.json(answer);
   });
