@@ -168,6 +168,14 @@ describe('the warren CLI against `warren up`', () => {
     expect((await admin.tasks.list({ limit: 500 })).tasks).toHaveLength(before);
   }, 45_000);
 
+  it('a second up on the same data dir is refused with the running hub named', async () => {
+    const second = await cli('up', '--port', '0');
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain(`a hub already runs on ${home} (pid ${up.pid}, ${url})`);
+    expect(second.stderr).not.toMatch(stackLine);
+    expect((await admin.health()).ok).toBe(true);
+  }, 45_000);
+
   it('stops on SIGTERM: exit 0 and hub.json removed', async () => {
     expect(existsSync(`${home}/hub.json`)).toBe(true);
     up.signalGroup('SIGTERM');

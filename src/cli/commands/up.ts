@@ -4,7 +4,9 @@
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger, type LogLevel } from '../../hub/create-logger.ts';
+import { readHubFile } from '../../hub/hub-file.ts';
 import { DEFAULT_HUB_PORT, startHub } from '../../hub/start-hub.ts';
+import { WarrenError } from '../../core/errors.ts';
 import { CliError } from '../cli-error.ts';
 import { resolveDataDir } from '../cli-context.ts';
 import { startLocalRunner } from '../local-runner.ts';
@@ -42,6 +44,12 @@ export function registerUpCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
         throw new CliError(`--port must be 0..65535, got "${options.port}"`);
       const dataDir = resolveDataDir();
+      const running = await readHubFile(dataDir).catch(() => undefined);
+      if (running && isProcessRunning(running.pid)) {
+        throw new CliError(`a hub already runs on ${dataDir} (pid ${running.pid}, ${running.url})`, {
+          hint: 'use that hub, stop it first, or pick another data dir with WARREN_HOME',
+        });
+      }
       const logger = createLogger({
         level: options.logLevel as LogLevel,
         destination: process.stderr,
@@ -56,6 +64,11 @@ export function registerUpCommand(program: Command): void {
           config: options.lease ? { leaseMs: parseDuration(options.lease, '--lease') } : {},
         });
       } catch (error) {
+        if (WarrenError.isInstance(error) && error.code === 'unavailable') {
+          throw new CliError(error.message, {
+            hint: 'stop the other hub, or pick another data dir with WARREN_HOME',
+          });
+        }
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
           throw new CliError(`port ${port} is already in use`, {
             hint: 'is another hub running? pick another with --port',
@@ -104,4 +117,14 @@ export function registerUpCommand(program: Command): void {
       });
       process.stdout.write('stopped\n');
     });
+}
+
+/** Whether a process with this pid exists (signal 0 checks without sending anything). */
+function isProcessRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
