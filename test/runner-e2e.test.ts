@@ -397,5 +397,8 @@ describe('startRunner against a real hub', () => {
     expect(detail.attempts[0]!.error).toMatchObject({ kind: 'runner_stopped', retryable: true });
     expect(['failed', 'queued']).toContain(detail.task.state);
     expect(runner.stats().active).toBe(0);
+    // Its last heartbeat says offline, so `warren runners` shows it gone at once.
+    const record = (await admin.runners.list()).find((candidate) => candidate.id === runner.runnerId);
+    expect(record?.status).toBe('offline');
   });
 });

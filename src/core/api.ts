@@ -122,7 +122,8 @@ export const runnerRegisterRequestSchema = z.strictObject({
 
 /** `POST /v1/runner/heartbeat`. */
 export const runnerHeartbeatRequestSchema = z.strictObject({
-  status: z.enum(['online', 'draining']).default('online'),
+  /** `offline`: the runner's last word as it exits, so it shows offline at once rather than after the stale timeout. */
+  status: z.enum(['online', 'draining', 'offline']).default('online'),
   /** Attempts the runner believes it holds; the answer lists those the hub has revoked. */
   attemptIds: z.array(z.string().max(100)).max(1_000).default([]),
 });

@@ -278,6 +278,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     await Promise.all([...active.values()].map((run) => run.finished));
     clearInterval(heartbeatTimer);
     clearInterval(sweepTimer);
+    // Best effort: a hub that can't be reached marks the runner offline once its heartbeats go stale.
+    await client.runner
+      .heartbeat({ status: 'offline', attemptIds: [] }, { signal: AbortSignal.timeout(2_000) })
+      .catch((error: unknown) => logger.debug({ err: error }, 'could not tell the hub we are offline'));
     logger.info({ runnerId }, 'runner stopped');
   }
 

@@ -77,7 +77,7 @@ export function registerRunnerCommands(program: Command): void {
             hint: 'create one with `warren runner add NAME` on the hub, then pass --token or set WARREN_RUNNER_TOKEN',
           });
         }
-        const logger = createLogger({ level: options.logLevel as 'info' }).child({ runner: options.name });
+        const logger = createLogger({ level: options.logLevel as 'info' });
         const workDir = options.workDir ?? join(resolveDataDir(), 'runners', options.name);
         const running = await runRunnerMain({
           hubUrl,
