@@ -57,6 +57,8 @@ export async function claimForRunner(
         capabilities: runner.capabilities,
         limit: Math.min(limit, freeSlots),
         leaseMs: config.leaseMs,
+        // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
+        maxActive: runner.slots,
       });
     },
     { waitMs, signal },

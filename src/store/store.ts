@@ -76,6 +76,12 @@ export interface ClaimRequest {
   limit: number;
   /** Lease length for each new attempt. */
   leaseMs: number;
+  /**
+   * Most attempts the runner may hold at once (its slots). The claim counts the runner's active attempts
+   * in the same transaction and takes no more than the room left. why: a check made before the claim
+   * would race with the runner's other concurrent requests and overfill its slots.
+   */
+  maxActive?: number;
 }
 
 /** A claimed task, its new attempt and the secret lease token (only ever returned here). */

@@ -663,6 +663,21 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await claim(runner, 10)).toEqual([]);
       });
 
+      it('never lets a runner hold more than maxActive attempts, counted inside the claim', async () => {
+        const runner = await createRunner();
+        await store.enqueueTasks(Array.from({ length: 10 }, (_, index) => spec({ title: `task ${index}` })));
+        const request = { runnerId: runner.id, capabilities: runner.capabilities, leaseMs, maxActive: 3 };
+        expect(await store.claimTasks({ ...request, limit: 2 })).toHaveLength(2);
+        // Two claims racing for the last free slot: only one gets it.
+        const racing = await Promise.all([
+          store.claimTasks({ ...request, limit: 5 }),
+          store.claimTasks({ ...request, limit: 5 }),
+        ]);
+        expect(racing.flat()).toHaveLength(1);
+        expect(await store.claimTasks({ ...request, limit: 5 })).toEqual([]);
+        expect((await store.getRunner(runner.id))?.activeAttempts).toBe(3);
+      });
+
       it('never gives one task to two of 50 concurrent claims', async () => {
         const specs = Array.from({ length: 200 }, (_, index) => spec({ title: `task ${index}` }));
         await store.enqueueTasks(specs);

@@ -586,6 +586,14 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       if (claimSql === undefined) claimSql = claimSqlByLimit[limit] = claimTasksSql(limit);
       const claimStatement = statement(claimSql);
       return writer.write((scope) => {
+        let room = limit;
+        if (request.maxActive !== undefined) {
+          const active = statement(sqliteStatements.countActiveAttemptsOfRunner)
+            .pluck()
+            .get(request.runnerId) as number;
+          room = Math.min(limit, request.maxActive - active);
+          if (room <= 0) return [];
+        }
         // The head of each requirement set the runner satisfies, merged in claim order (claim-tasks.sql.ts).
         let candidates: ClaimCandidate[] = [];
         const sets = queuedCapabilitySets.eligible(offered);
@@ -594,7 +602,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           if (head.length === 0) queuedCapabilitySets.remove(required);
           candidates = candidates.length === 0 ? head : candidates.concat(head);
         }
-        if (sets.length > 1) candidates = candidates.sort(compareClaimOrder).slice(0, limit);
+        if (sets.length > 1) candidates = candidates.sort(compareClaimOrder);
+        if (candidates.length > room) candidates = candidates.slice(0, room);
         return candidates.map((candidate): Claim => {
           const attemptId = createId('att', scope.now);
           const number = candidate.attempt_count + 1;
