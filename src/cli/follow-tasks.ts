@@ -4,6 +4,7 @@
  */
 import type { HubClient } from '../client/hub-client.ts';
 import { shortId } from '../core/ids.ts';
+import { sleep } from '../core/sleep.ts';
 import { isTerminalTaskState } from '../core/task-state.ts';
 import type { Task, TaskState, WarrenEvent } from '../core/types.ts';
 import { paint, paintState } from './output.ts';
@@ -102,18 +103,4 @@ function describeEvent(event: WarrenEvent, options: FollowOptions, write: (text:
     case 'runner.state':
       return;
   }
-}
-
-/** Waits `ms`, or less when `signal` aborts. why: not unref'd, so a pending follow keeps the process alive. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

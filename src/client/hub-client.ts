@@ -23,6 +23,7 @@ import type {
 import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
 import { TaskNotFoundError, UnavailableError, WarrenError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
+import { sleep } from '../core/sleep.ts';
 import type {
   Attempt,
   EventType,
@@ -362,7 +363,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
         },
         'hub request failed; retrying',
       );
-      await sleep(delayMs, call.signal);
+      await sleepOrThrow(delayMs, call.signal);
     }
     throw new UnavailableError(
       `cannot reach the Warren hub at ${baseUrl} (${call.method} ${call.path} failed ${attempts} time${attempts === 1 ? '' : 's'}, last: ${lastReason}); check that the hub is running, that the URL is right and that this machine can reach it`,
@@ -461,7 +462,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
         'event stream dropped; reconnecting',
       );
       try {
-        await sleep(delayMs, signal);
+        await sleepOrThrow(delayMs, signal);
       } catch {
         return;
       }
@@ -675,20 +676,8 @@ function abortReason(signal: AbortSignal): Error {
   return reason instanceof Error ? reason : new DOMException('The operation was aborted.', 'AbortError');
 }
 
-function sleep(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) {
-      reject(abortReason(signal));
-      return;
-    }
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(abortReason(signal!));
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, delayMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** Waits `delayMs`; rejects with the signal's reason when it aborts. */
+async function sleepOrThrow(delayMs: number, signal: AbortSignal | undefined): Promise<void> {
+  await sleep(delayMs, signal);
+  if (signal?.aborted) throw abortReason(signal);
 }

@@ -5,7 +5,8 @@
  * with their runner. Lookups of runner tokens are cached briefly so that a busy runner does not cost one
  * database read per request.
  */
-import { createHash, hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
+import { sha256 } from '../core/sha256.ts';
 import type { Runner } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 
@@ -44,15 +45,6 @@ const maxCacheEntries = 10_000;
 export function hashToken(token: string): string {
   return sha256(token).toString('hex');
 }
-
-/**
- * The sha256 of a UTF-8 string. why: the one-shot `crypto.hash` (Node 20.12+) costs half of a
- * `createHash` object per request; older Node 20 releases get the latter.
- */
-const sha256: (text: string) => Buffer =
-  typeof hash === 'function'
-    ? (text) => hash('sha256', text, 'buffer')
-    : (text) => createHash('sha256').update(text, 'utf8').digest();
 
 /** Creates the hub's token resolver. */
 export function createHubAuth(options: HubAuthOptions): HubAuth {

@@ -1,4 +1,3 @@
-import { describeProcessGroup, type ProcessGroupRecord } from './process-groups.ts';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { HubClient } from '../client/hub-client.ts';
@@ -26,6 +25,7 @@ import { createAttemptLog } from './create-attempt-log.ts';
 import { removeAttemptWorktree } from './remove-attempt-worktree.ts';
 import type { HeldAttemptRecord, RunnerStateFile } from './runner-state-file.ts';
 import { verifyCriteria } from './verify-criteria.ts';
+import { describeProcessGroup, type ProcessGroupRecord } from './process-groups.ts';
 
 /** Where a runner keeps its files. */
 export interface RunnerDirectories {

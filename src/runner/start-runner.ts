@@ -1,4 +1,3 @@
-import { killRecordedProcessGroup } from './process-groups.ts';
 import { access, mkdir, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,6 +6,7 @@ import type { RunnerConfig } from '../core/api.ts';
 import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
 import { LeaseLostError, UnauthorizedError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
+import { sleep } from '../core/sleep.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
 import { createShellExecutor } from '../executors/shell/create-shell-executor.ts';
 import type { Executor } from '../executors/spec.ts';
@@ -14,6 +14,7 @@ import { collectOrphanWorktrees, createKeyedLock, runGit, type Mirror } from '..
 import { removeAttemptWorktree } from './remove-attempt-worktree.ts';
 import { runAttempt, type AttemptRun, type RunnerDirectories } from './run-attempt.ts';
 import { createRunnerStateFile } from './runner-state-file.ts';
+import { killRecordedProcessGroup } from './process-groups.ts';
 
 /** Options of {@link startRunner}. */
 export interface StartRunnerOptions {
@@ -408,20 +409,4 @@ async function listMirrors(mirrorsDirectory: string): Promise<Mirror[]> {
     }
   }
   return mirrors;
-}
-
-function sleep(delayMs: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) {
-      resolve();
-      return;
-    }
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, delayMs);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -2,11 +2,11 @@
  * Lease tokens at rest: stores keep only a sha256 hash of each token, so a database dump cannot be used
  * to act on an attempt, and compare hashes in constant time.
  */
-import { createHash } from 'node:crypto';
+import { sha256 } from '../core/sha256.ts';
 
 /** The stored form of a lease token: its sha256 hash, base64url. */
 export function hashLeaseToken(leaseToken: string): string {
-  return createHash('sha256').update(leaseToken, 'utf8').digest('base64url');
+  return sha256(leaseToken).toString('base64url');
 }
 
 /**

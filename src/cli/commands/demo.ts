@@ -9,7 +9,6 @@
  *   start) and passes on the automatic retry.
  * - "Rewrite the build": a long task the demo cancels while it runs; its process is stopped.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,6 +19,7 @@ import type { Task, TaskSpecInput } from '../../core/types.ts';
 import { createLogger } from '../../hub/create-logger.ts';
 import { startHub } from '../../hub/start-hub.ts';
 import { createSqliteStore } from '../../store/index.ts';
+import { runGit } from '../../vcs/run-git.ts';
 import { followTasks } from '../follow-tasks.ts';
 import { startLocalRunner } from '../local-runner.ts';
 import { formatTable, paint, paintState, printJson } from '../output.ts';
@@ -66,7 +66,7 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
   };
   const root = options.dir ? resolve(options.dir) : mkdtempSync(join(tmpdir(), 'warren-demo-'));
   mkdirSync(root, { recursive: true });
-  const repo = createSampleRepository(join(root, 'sample-app'));
+  const repo = await createSampleRepository(join(root, 'sample-app'));
   const flakyGate = join(root, 'flaky-gate.sh');
   writeFileSync(
     flakyGate,
@@ -175,11 +175,13 @@ export async function runDemo(options: DemoOptions): Promise<DemoSummary> {
         },
       },
     );
-    const branches = git(repo, [
-      'for-each-ref',
-      '--format=%(refname:short) %(objectname:short) %(subject)',
-      'refs/heads/warren/',
-    ])
+    const branches = (
+      await git(repo, [
+        'for-each-ref',
+        '--format=%(refname:short) %(objectname:short) %(subject)',
+        'refs/heads/warren/',
+      ])
+    )
       .split('\n')
       .filter(Boolean);
     const expected: Record<string, Task['state']> = {
@@ -219,23 +221,13 @@ function spec(repo: string, fields: Omit<TaskSpecInput, 'repo'>): TaskSpecInput 
   return { repo, executor: 'shell', maxAttempts: 3, timeoutMs: 5 * 60_000, labels: ['demo'], ...fields };
 }
 
-function git(cwd: string, args: string[]): string {
-  return execFileSync('git', args, {
-    cwd,
-    encoding: 'utf8',
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: process.env.GIT_AUTHOR_NAME ?? 'Warren Demo',
-      GIT_AUTHOR_EMAIL: process.env.GIT_AUTHOR_EMAIL ?? 'demo@warren.invalid',
-      GIT_COMMITTER_NAME: process.env.GIT_COMMITTER_NAME ?? 'Warren Demo',
-      GIT_COMMITTER_EMAIL: process.env.GIT_COMMITTER_EMAIL ?? 'demo@warren.invalid',
-    },
-  });
+async function git(cwd: string, args: string[]): Promise<string> {
+  return (await runGit(args, { cwd })).stdout;
 }
 
-function createSampleRepository(path: string): string {
+async function createSampleRepository(path: string): Promise<string> {
   mkdirSync(path, { recursive: true });
-  git(path, ['init', '--quiet', '--initial-branch=main']);
+  await git(path, ['init', '--quiet', '--initial-branch=main']);
   writeFileSync(join(path, 'VERSION'), '0.1.0\n');
   writeFileSync(join(path, 'README.md'), '# sample-app\n\nA tiny app for the Warren demo.\n');
   writeFileSync(join(path, 'greet.sh'), '#!/bin/sh\necho "Helo, $1!"\n', { mode: 0o755 });
@@ -244,7 +236,7 @@ function createSampleRepository(path: string): string {
     '#!/bin/sh\nout=$(sh greet.sh world)\n[ "$out" = "Hello, world!" ] || { echo "expected Hello, world! got $out"; exit 1; }\necho "greeting ok"\n',
     { mode: 0o755 },
   );
-  git(path, ['add', '-A']);
-  git(path, ['commit', '--quiet', '-m', 'Initial commit']);
+  await git(path, ['add', '-A']);
+  await git(path, ['commit', '--quiet', '-m', 'Initial commit']);
   return path;
 }
