@@ -31,3 +31,4 @@ export type {
   Worktree,
   WorktreeEntry,
 } from './worktree.ts';
+export { restoreWorktree, snapshotWorktree } from './worktree-snapshot.ts';
