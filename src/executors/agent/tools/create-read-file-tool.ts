@@ -65,19 +65,23 @@ export function createReadFileTool(): AgentTool {
           `${shown} is a binary file (${formatBytes(content.length)}); read_file reads text only`,
         );
       }
-      return { output: formatLines(content.toString('utf8'), input.offset ?? 1, input.limit, shown) };
+      const text = content.toString('utf8');
+      if (text === '') return { output: `${shown} is empty` };
+      const lines = text.split('\n');
+      if (lines.at(-1) === '') lines.pop();
+      const offset = input.offset ?? 1;
+      if (offset > lines.length) {
+        const count = `${lines.length} line${lines.length === 1 ? '' : 's'}`;
+        return toolError(`${shown} has ${count}; offset ${offset} is past its end`);
+      }
+      return { output: formatLines(lines, offset, input.limit) };
     },
   });
 }
 
-function formatLines(text: string, offset: number, limit: number | undefined, shown: string): string {
-  if (text === '') return `${shown} is empty`;
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
+/** Lines from `offset` (1-based, within `lines`) numbered, capped, with a note when more remain. */
+function formatLines(lines: string[], offset: number, limit: number | undefined): string {
   const total = lines.length;
-  if (offset > total) {
-    return `${shown} has ${total} line${total === 1 ? '' : 's'}; offset ${offset} is past its end`;
-  }
   const wanted = Math.min(limit ?? maxLines, maxLines);
   const shownLines: string[] = [];
   let bytes = 0;
