@@ -6,6 +6,7 @@
  * `resume`. The runner checks for a method before using it.
  */
 import type { Logger } from '../core/logger.ts';
+import type { ModelAssignment } from '../core/model-endpoints.ts';
 import type { Task, VerificationRound } from '../core/types.ts';
 
 /** The spec version this file describes. */
@@ -18,6 +19,8 @@ export interface ExecutorUsage {
   /** Dollars, when known. */
   costUsd?: number;
   model?: string;
+  /** The model endpoint the call went to (its configured name). */
+  endpoint?: string;
 }
 
 /** The failure of an executor run, saying whether a retry can help. */
@@ -54,8 +57,14 @@ export type ExecutorEvent =
 
 /** How an executor run ended. Expected outcomes are values, not throws. */
 export type ExecutorResult =
-  | { status: 'succeeded'; summary?: string; usage?: ExecutorUsage }
+  | { status: 'succeeded'; summary?: string; usage?: ExecutorUsage; session?: ExecutorSession }
   | { status: 'failed'; error: ExecutorError; usage?: ExecutorUsage };
+
+/**
+ * What an executor needs to continue a run in a verify-fix round (a conversation, a CLI agent's session
+ * id). Opaque to the runner, which hands it back to `resume` within the same attempt.
+ */
+export type ExecutorSession = unknown;
 
 /** Everything an executor gets for one run. */
 export interface ExecutorContext {
@@ -72,6 +81,18 @@ export interface ExecutorContext {
   env: Record<string, string>;
   /** Evidence of the last failed verification round, when this run is a fix round. */
   feedback?: VerificationRound;
+  /**
+   * Descriptions of criteria that had passed and failed after the last fix round; the runner reverted
+   * that round's changes. Only on fix rounds.
+   */
+  regressedCriteria?: string[];
+  /** The model endpoint and model the hub assigned to this attempt (for executors that call models). */
+  model?: ModelAssignment;
+  /**
+   * Secret environment variables of the task's grants, by grant (`{ 'github:read': { GITHUB_TOKEN } }`).
+   * Only grants the task holds are present. Executors hand each tool server only what its grants allow.
+   */
+  grantSecrets?: Record<string, Record<string, string>>;
   /** Tells the runner the executor is alive, with an optional progress message. */
   heartbeat(progress?: string): void;
   /** Emits a normalised event. */
@@ -93,6 +114,12 @@ export interface Executor {
   validateInput(input: Record<string, unknown>): Array<{ field: string; reason: string }>;
   /** Runs the task in the worktree. Must honour the abort signal and never throw for expected failures. */
   run(context: ExecutorContext): Promise<ExecutorResult>;
+  /**
+   * Optional: continues a succeeded run whose work failed verification. `context.feedback` holds the
+   * failed round; `session` is what the earlier run or resume returned. Executors without it get no
+   * verify-fix rounds.
+   */
+  resume?(context: ExecutorContext, session: ExecutorSession): Promise<ExecutorResult>;
   /** Optional: whether the executor can run on this machine, and its version (CLI agents detect binaries). */
   detect?(): Promise<{ available: boolean; version?: string; reason?: string }>;
 }

@@ -72,7 +72,9 @@ export interface AgentToolDefinition<Schema extends z.ZodType> {
 }
 
 /** Builds an {@link AgentTool} from a zod schema: JSON Schema for the model, zod for checking its input. */
-export function defineAgentTool<Schema extends z.ZodType>(definition: AgentToolDefinition<Schema>): AgentTool {
+export function defineAgentTool<Schema extends z.ZodType>(
+  definition: AgentToolDefinition<Schema>,
+): AgentTool {
   const inputJsonSchema = z.toJSONSchema(definition.inputSchema, { io: 'input' }) as Record<string, unknown>;
   return {
     name: definition.name,

@@ -3,22 +3,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.ts';
-import { taskSpecSchema, type Task } from '../../core/types.ts';
+import type { Task } from '../../core/types.ts';
+import { createTestTask } from '../testing/create-test-task.ts';
 import type { ExecutorContext, ExecutorEvent } from '../spec.ts';
 import { createShellExecutor } from './create-shell-executor.ts';
 
 function taskWith(executorInput: Record<string, unknown>): Task {
-  const spec = taskSpecSchema.parse({ title: 'shell test', repo: '/tmp/repo', executorInput });
-  const now = new Date().toISOString();
-  return {
-    ...spec,
-    id: 'tsk_01J00000000000000000000000',
-    state: 'running',
-    requiredCapabilities: ['executor:shell'],
-    attemptCount: 1,
-    createdAt: now,
-    updatedAt: now,
-  };
+  return createTestTask({ title: 'shell test', executorInput });
 }
 
 describe('createShellExecutor', () => {
