@@ -91,7 +91,7 @@ export function changesBetween(before: WorktreeSnapshot, after: WorktreeSnapshot
       existedBefore = !(now.status === '??' || now.status.startsWith('A'));
     } else {
       // Same content signature: at most its status changed (staged, committed), not the file.
-      if (earlier.status === now.status) continue;
+      if (earlier.signature === now.signature) continue;
       existedBefore = earlier.signature !== undefined;
     }
     const existsNow = now.signature !== undefined;
