@@ -12,7 +12,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { taskSpecSchema } from '../src/core/types.ts';
+import { routedTaskSpec } from '../src/store/testing/routed-task-spec.ts';
 import { createSqliteStore, type AttemptSuccess, type Store } from '../src/store/index.ts';
 
 // why: the hub's batch route takes at most 1,000 tasks, so the bench enqueues the way a client would.
@@ -33,7 +33,7 @@ const taskCount = Number(values.tasks ?? (values.quick ? 2_000 : 20_000));
 const maxQueued = Number(values['max-queued'] ?? (values.quick ? 100_000 : 1_000_000));
 const sampleCount = Number(values.samples ?? (values.quick ? 1_000 : 2_000));
 
-const noOpSpec = taskSpecSchema.parse({
+const noOpSpec = routedTaskSpec({
   title: 'no-op',
   repo: '/srv/repos/bench',
   executorInput: { run: 'true' },

@@ -7,7 +7,7 @@
  * cheap as an enqueue. They are never claimable, but every query that scans the tasks table sees them.
  */
 import { join } from 'node:path';
-import { taskSpecSchema } from '../../src/core/types.ts';
+import { routedTaskSpec } from '../../src/store/testing/routed-task-spec.ts';
 import { createSqliteStore } from '../../src/store/index.ts';
 
 // why: the largest batch the hub's API accepts; one transaction per 1,000 tasks.
@@ -25,10 +25,10 @@ export async function seedHistory(dataDir: string, count: number): Promise<void>
   try {
     await store.migrate();
     const parent = await store.enqueueTask(
-      taskSpecSchema.parse({ title: 'history parent', repo: '/srv/warren-bench/history' }),
+      routedTaskSpec({ title: 'history parent', repo: '/srv/warren-bench/history' }),
     );
     await store.cancelTask(parent.task.id, 'bench history');
-    const spec = taskSpecSchema.parse({
+    const spec = routedTaskSpec({
       title: 'history',
       repo: '/srv/warren-bench/history',
       executorInput: { run: 'true' },

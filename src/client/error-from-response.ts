@@ -35,7 +35,13 @@ const leaseLostReasons: ReadonlyArray<LeaseLostError['reason']> = [
   'unknown-attempt',
 ];
 
-const notFoundResources: ReadonlyArray<NotFoundError['resource']> = ['task', 'attempt', 'runner', 'route'];
+const notFoundResources: ReadonlyArray<NotFoundError['resource']> = [
+  'task',
+  'attempt',
+  'runner',
+  'endpoint',
+  'route',
+];
 
 /**
  * Rebuilds the WarrenError a hub answer `{ error: { code, message, issues } }` stands for, so callers

@@ -10,7 +10,8 @@
  *   200 `{ task, created: false }`
  * - `POST /v1/tasks/batch` `{ tasks: TaskSpecInput[] }` → 201 `{ results: EnqueueResult[] }`
  * - `GET /v1/tasks?state=a,b&lane=&label=&repo=&cursor=&limit=` → `{ tasks, nextCursor? }`
- * - `GET /v1/tasks/:id` → `{ task, attempts }`
+ * - `GET /v1/tasks/:id` → TaskDetail `{ task, attempts, usageRecords }` (totals on the task and each attempt,
+ *   the newest ledger rows)
  * - `POST /v1/tasks/:id/cancel` `{ reason? }` → `{ task }`
  * - `POST /v1/tasks/:id/retry` → `{ task }`
  * - `GET /v1/tasks/:id/logs?after=&limit=` → `{ events }` (attempt.log and attempt.progress events)
@@ -24,14 +25,19 @@
  * - `POST /v1/attempts/:id/heartbeat` AttemptHeartbeatRequest → `{ attempt }`
  * - `POST /v1/attempts/:id/phase` AttemptPhaseRequest → `{ attempt }`
  * - `POST /v1/attempts/:id/logs` AttemptLogsRequest → 204
+ * - `POST /v1/attempts/:id/usage` AttemptUsageRequest → 204 (ledger rows, added to attempt and task totals)
  * - `POST /v1/attempts/:id/complete` AttemptCompleteRequest → `{ task }`; with `claim: { limit }` →
  *   `{ task, claims: ClaimedWork[] }`: once the completion is recorded, the hub claims up to `limit` tasks
  *   for the same runner at once, as `POST /v1/runner/claim` with `waitMs: 0` would (free slots, draining)
  * - `POST /v1/attempts/:id/fail` AttemptFailRequest → `{ task }`; `claim` as for complete
+ * - `GET /v1/endpoints` → EndpointList `{ endpoints }` (each with its health)
+ * - `PUT /v1/endpoints/:name` ModelEndpointInput (`name` optional, else the same) → 201 | 200 EndpointPut
+ * - `DELETE /v1/endpoints/:name` → 204
  * - `GET /healthz`, `GET /readyz`, `GET /metrics` (no auth)
  */
 import { z } from 'zod';
 import type { FieldIssue, WarrenErrorCode } from './errors.ts';
+import type { EndpointHealth, ModelAssignment, ModelEndpoint } from './model-endpoints.ts';
 import {
   EVENT_TYPES,
   LANES,
@@ -43,6 +49,7 @@ import {
   type Task,
   type WarrenEvent,
 } from './types.ts';
+import { USAGE_LIMITS, usageRecordInputSchema, type UsageRecord } from './usage.ts';
 
 /** The error body of every non-2xx answer. */
 export interface ErrorBody {
@@ -163,6 +170,12 @@ export const attemptLogsRequestSchema = z.strictObject({
   entries: z.array(logEntrySchema).min(1).max(200),
 });
 
+/** `POST /v1/attempts/:id/usage`: model calls to add to the cost ledger. */
+export const attemptUsageRequestSchema = z.strictObject({
+  leaseToken: leaseTokenSchema,
+  records: z.array(usageRecordInputSchema).min(1).max(USAGE_LIMITS.recordsPerRequest),
+});
+
 const criterionResultSchema = z.strictObject({
   description: z.string().max(500),
   command: z.string().max(10_000).optional(),
@@ -215,6 +228,8 @@ export interface ClaimedWork {
   task: Task;
   attempt: Attempt;
   leaseToken: string;
+  /** For a task with a model selector: the model it runs on, chosen among the endpoints up at claim time. */
+  model?: ModelAssignment;
 }
 
 /** Settings the hub hands a runner at registration. */
@@ -224,10 +239,34 @@ export interface RunnerConfig {
   heartbeatIntervalMs: number;
 }
 
+/** How many ledger rows `GET /v1/tasks/:id` carries. why: enough for any task's story; the rest is summed. */
+export const TASK_DETAIL_USAGE_RECORDS = 500;
+
 /** `GET /v1/tasks/:id` answer. */
 export interface TaskDetail {
+  /** The task, with its usage totals. */
   task: Task;
+  /** Its attempts, oldest first, each with its usage totals. */
   attempts: Attempt[];
+  /** The task's newest ledger rows (at most {@link TASK_DETAIL_USAGE_RECORDS}), newest first. */
+  usageRecords: UsageRecord[];
+}
+
+/** A model endpoint with the hub's view of its health. */
+export interface EndpointWithHealth extends ModelEndpoint {
+  health: EndpointHealth;
+}
+
+/** `GET /v1/endpoints` answer, by name. */
+export interface EndpointList {
+  endpoints: EndpointWithHealth[];
+}
+
+/** `PUT /v1/endpoints/:name` answer. */
+export interface EndpointPut {
+  endpoint: EndpointWithHealth;
+  /** False when an endpoint of that name was replaced. */
+  created: boolean;
 }
 
 /** `GET /v1/tasks` answer. */

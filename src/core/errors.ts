@@ -57,9 +57,9 @@ export class InvalidInputError extends WarrenError {
   }
 }
 
-/** A task, attempt or runner that does not exist. */
+/** A task, attempt, runner or model endpoint that does not exist. */
 export class NotFoundError extends WarrenError {
-  readonly resource: 'task' | 'attempt' | 'runner' | 'route';
+  readonly resource: 'task' | 'attempt' | 'runner' | 'endpoint' | 'route';
   readonly id: string;
 
   constructor(resource: NotFoundError['resource'], id: string) {

@@ -8,13 +8,39 @@ describe('parseInput with the task spec', () => {
     const spec = parseInput(taskSpecSchema, { title: ' Fix it ', repo: '/srv/app' });
     expect(spec).toMatchObject({
       title: 'Fix it',
-      executor: 'shell',
       lane: 'normal',
       priority: 0,
       maxAttempts: 3,
-      complexity: 'standard',
       successCriteria: [],
+      grants: [],
+      fixRounds: 2,
     });
+    // Routing settles these; the spec has no default for them.
+    expect(spec.executor).toBeUndefined();
+    expect(spec.complexity).toBeUndefined();
+  });
+
+  it('refuses an empty budget, a bad model selector and too many fix rounds', () => {
+    let error: unknown;
+    try {
+      parseInput(taskSpecSchema, {
+        title: 't',
+        repo: '/srv/app',
+        budget: {},
+        model: 'Not A Selector',
+        fixRounds: 6,
+        grants: ['GitHub:read'],
+      });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).issues.map((issue) => issue.field).sort()).toEqual([
+      'budget',
+      'fixRounds',
+      'grants.0',
+      'model',
+    ]);
   });
 
   it('names every bad field and the reason', () => {

@@ -22,8 +22,18 @@
  *   returns the existing one. An **idempotency key** makes one create request safe to repeat forever.
  * - **grant**: a capability given to a task (later: credentials such as `github:read`).
  * - **hub**: the HTTP API, scheduler and event stream in front of the store.
+ * - **model endpoint**: a place agents call models (Anthropic, OpenAI, an OpenAI-compatible server, Gemini),
+ *   with the models it offers, their **tiers** (`cheap`, `frontier`, ...) and prices
+ *   (`model-endpoints.ts`). The hub checks each endpoint's health.
+ * - **model selector**: what a task asks for: a tier, or a pinned `endpoint/model-id` (`model-selector.ts`).
+ * - **routing**: at creation the hub settles a task's complexity (with the reason), its executor and its
+ *   model selector from the routing config (`route-task.ts`).
+ * - **cost ledger**: one row per model call a runner reports (tokens and dollars), summed onto the attempt
+ *   and the task (`usage.ts`).
  */
 import { z } from 'zod';
+import { modelCapabilityOf, modelSelectorSchema } from './model-selector.ts';
+import type { UsageTotals } from './usage.ts';
 
 /** Priority lanes, highest first. */
 export const LANES = ['high', 'normal', 'low'] as const;
@@ -34,6 +44,14 @@ export type Lane = (typeof LANES)[number];
 export const COMPLEXITIES = ['trivial', 'standard', 'complex'] as const;
 /** A task complexity. */
 export type Complexity = (typeof COMPLEXITIES)[number];
+
+/**
+ * How senior an engineer the task calls for; routing maps it to a model selector (by default `junior` to
+ * `cheap`, `senior` and `principal` to `frontier`).
+ */
+export const SENIORITIES = ['junior', 'senior', 'principal'] as const;
+/** A seniority. */
+export type Seniority = (typeof SENIORITIES)[number];
 
 /**
  * Task states.
@@ -102,13 +120,39 @@ export const LIMITS = {
   minTimeoutMs: 1_000,
   executorInputBytes: 64 * 1024,
   logChunkLength: 64 * 1024,
+  /** why: a task needs a handful of credentials at most; 32 leaves room without bloating rows. */
+  grants: 32,
+  /** why: each fix round is another full executor run; more than five rarely converges and costs a lot. */
+  maxFixRounds: 5,
 } as const;
 
-const capabilityName = z
+/** A capability (or grant): lowercase letters, digits and `. _ : / -`. */
+export const capabilityNameSchema = z
   .string()
   .min(1)
   .max(100)
   .regex(/^[a-z0-9][a-z0-9._:/-]*$/, 'must be lowercase letters, digits and . _ : / -');
+
+/** An executor's name, such as `shell` or `agent`. */
+export const executorNameSchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9-]*$/, 'must be an executor name such as "shell"');
+
+/** A task's spending limit; at least one bound. */
+export const budgetSchema = z
+  .strictObject({
+    /** Input plus output tokens over all attempts. */
+    maxTokens: z.number().int().min(1).max(1_000_000_000_000).optional(),
+    /** Dollars over all attempts. */
+    maxCostUsd: z.number().gt(0).max(1_000_000).optional(),
+  })
+  .refine((budget) => budget.maxTokens !== undefined || budget.maxCostUsd !== undefined, {
+    message: 'must set maxTokens or maxCostUsd',
+  });
+/** A task's spending limit. */
+export type Budget = z.infer<typeof budgetSchema>;
 
 /** A task id as created by `createId('tsk')`. */
 export const taskIdSchema = z.string().regex(/^tsk_[0-9A-Z]{26}$/, 'must be a task id like tsk_01J…');
@@ -125,7 +169,10 @@ export const successCriterionSchema = z.strictObject({
 /** A success criterion. */
 export type SuccessCriterion = z.infer<typeof successCriterionSchema>;
 
-/** What a client sends to create a task. Defaults are applied by parsing. */
+/**
+ * What a client sends to create a task. Defaults are applied by parsing; `executor` and `complexity` have
+ * none: routing settles them (`route-task.ts`).
+ */
 export const taskSpecSchema = z.strictObject({
   title: z.string().trim().min(1).max(LIMITS.titleLength),
   instructions: z.string().max(LIMITS.instructionsLength).default(''),
@@ -138,12 +185,8 @@ export const taskSpecSchema = z.strictObject({
     .max(255)
     .regex(/^[A-Za-z0-9._/-]+$/, 'must be a plain branch name')
     .optional(),
-  executor: z
-    .string()
-    .min(1)
-    .max(64)
-    .regex(/^[a-z][a-z0-9-]*$/, 'must be an executor name such as "shell"')
-    .default('shell'),
+  /** Pins the executor; without it routing picks one by complexity. */
+  executor: executorNameSchema.optional(),
   /** Executor-specific input, validated by the executor (for `shell`: `{ run: string | string[] }`). */
   executorInput: z
     .record(z.string(), z.unknown())
@@ -152,8 +195,19 @@ export const taskSpecSchema = z.strictObject({
       message: `must serialize to at most ${LIMITS.executorInputBytes} bytes`,
     }),
   /** Capabilities the runner must have, besides `executor:<executor>` which is always required. */
-  capabilities: z.array(capabilityName).max(LIMITS.capabilities).default([]),
-  complexity: z.enum(COMPLEXITIES).default('standard'),
+  capabilities: z.array(capabilityNameSchema).max(LIMITS.capabilities).default([]),
+  /** Without it routing estimates the complexity from the instructions, title and criteria. */
+  complexity: z.enum(COMPLEXITIES).optional(),
+  /** Pins a model (`endpoint/model-id`) or asks for a tier (`cheap`); used by executors that call models. */
+  model: modelSelectorSchema.optional(),
+  /** Routing maps a seniority to a model selector when no model is pinned. */
+  seniority: z.enum(SENIORITIES).optional(),
+  /** Spending limit over all attempts; enforced by the runner. */
+  budget: budgetSchema.optional(),
+  /** Capability grants (credentials such as `github:read`) the runner gives the task. */
+  grants: z.array(capabilityNameSchema).max(LIMITS.grants).default([]),
+  /** Verify-fix rounds after the first failed verification, before the attempt fails. */
+  fixRounds: z.number().int().min(0).max(LIMITS.maxFixRounds).default(2),
   lane: z.enum(LANES).default('normal'),
   /** Priority within the lane; higher runs first. */
   priority: z.number().int().min(-1_000).max(1_000).default(0),
@@ -220,14 +274,32 @@ export interface AttemptError {
   nextRetryDelayMs?: number;
 }
 
+/** What routing settled for a task (`routeTask`). */
+export interface TaskRoute {
+  executor: string;
+  complexity: Complexity;
+  /** Why the task has this complexity (and route), in words. */
+  complexityReason: string;
+  /** The model selector the task pinned or routing chose; absent for executors that call no model. */
+  model?: string;
+}
+
+/** A parsed spec with its route settled: what the store enqueues. */
+export type RoutedTaskSpec = Omit<TaskSpec, 'executor' | 'complexity' | 'model'> & TaskRoute;
+
 /** A stored task. */
-export interface Task extends TaskSpec {
+export interface Task extends RoutedTaskSpec {
   id: string;
   state: TaskState;
   /** Why the task is in its state (dead, cancelled, failed), in words. */
   stateReason?: string;
-  /** `capabilities` plus `executor:<executor>`: what a runner must advertise to claim this task. */
+  /**
+   * `capabilities` plus `executor:<executor>` and, with a model selector, `model:<selector>`: what a runner
+   * must advertise (the hub adds the model capabilities of healthy endpoints) to claim this task.
+   */
   requiredCapabilities: string[];
+  /** Tokens and dollars of every attempt's model calls. */
+  usage: UsageTotals;
   /** Number of attempts started so far. */
   attemptCount: number;
   /** When a `failed` task becomes `queued` again (ISO time). */
@@ -260,6 +332,8 @@ export interface Attempt {
   error?: AttemptError;
   verification: VerificationRound[];
   result?: TaskResult;
+  /** Tokens and dollars of this attempt's model calls. */
+  usage: UsageTotals;
 }
 
 /** A stored runner. */
@@ -329,7 +403,11 @@ export interface LeaseFence {
   runnerId: string;
 }
 
-/** The effective capabilities a runner needs for a spec. */
-export function requiredCapabilitiesOf(spec: Pick<TaskSpec, 'capabilities' | 'executor'>): string[] {
-  return [...new Set([`executor:${spec.executor}`, ...spec.capabilities])].sort();
+/** The effective capabilities a runner needs for a routed spec (see {@link Task.requiredCapabilities}). */
+export function requiredCapabilitiesOf(
+  spec: Pick<RoutedTaskSpec, 'capabilities' | 'executor' | 'model'>,
+): string[] {
+  const required = [`executor:${spec.executor}`, ...spec.capabilities];
+  if (spec.model !== undefined) required.push(modelCapabilityOf(spec.model));
+  return [...new Set(required)].sort();
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger, type Logger } from '../core/logger.ts';
-import { taskSpecSchema } from '../core/types.ts';
+import { routedTaskSpec } from '../store/testing/routed-task-spec.ts';
 import { createSqliteStore } from '../store/index.ts';
 import type { Store } from '../store/store.ts';
 import { startMaintenance, type Maintenance } from './maintenance.ts';
@@ -52,7 +52,7 @@ describe('startMaintenance', () => {
       slots: 1,
       tokenHash: 'x',
     });
-    const { task } = await store.enqueueTask(taskSpecSchema.parse({ title: 'Work', repo: '/tmp/repo' }));
+    const { task } = await store.enqueueTask(routedTaskSpec({ title: 'Work', repo: '/tmp/repo' }));
     const [claim] = await store.claimTasks({
       runnerId: runner.id,
       capabilities: runner.capabilities,

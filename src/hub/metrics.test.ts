@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { taskSpecSchema } from '../core/types.ts';
+import { routedTaskSpec } from '../store/testing/routed-task-spec.ts';
 import { createSqliteStore } from '../store/index.ts';
 import type { Store } from '../store/store.ts';
 import { createHubMetrics } from './metrics.ts';
@@ -38,7 +38,7 @@ describe('createHubMetrics', () => {
   it('reads task counts on scrape, reusing them within the cache period', async () => {
     const metrics = createHubMetrics({ store, processMetrics: false, cacheMs: 60_000 });
     expect(await metrics.render()).toContain('warren_tasks{lane="normal",state="queued"} 0');
-    await store.enqueueTask(taskSpecSchema.parse({ title: 'Work', repo: '/tmp/repo' }));
+    await store.enqueueTask(routedTaskSpec({ title: 'Work', repo: '/tmp/repo' }));
     expect(await metrics.render()).toContain('warren_tasks{lane="normal",state="queued"} 0');
 
     const fresh = createHubMetrics({ store, processMetrics: false, cacheMs: 0 });

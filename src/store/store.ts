@@ -12,9 +12,12 @@
  * - A call presenting a lease fence is refused with LeaseLostError unless the attempt is active, the
  *   token matches and the runner is the one that claimed it. A refused call changes nothing.
  * - Every state change and log entry appends an event in the same transaction as the change.
+ * - A task's and an attempt's `usage` totals are always the sums of their ledger rows.
  * - Event ids strictly increase in commit order.
  */
 import type { RetryPolicy } from '../core/backoff.ts';
+import type { ModelEndpoint } from '../core/model-endpoints.ts';
+import type { UsageRecord, UsageRecordInput } from '../core/usage.ts';
 import type {
   Attempt,
   AttemptError,
@@ -23,10 +26,10 @@ import type {
   LeaseFence,
   LogEntry,
   Runner,
+  RoutedTaskSpec,
   RunnerStatus,
   Task,
   TaskResult,
-  TaskSpec,
   TaskState,
   VerificationRound,
   WarrenEvent,
@@ -143,6 +146,20 @@ export interface ListEventsQuery {
   limit: number;
 }
 
+/** Which ledger rows to read. Results are newest first. */
+export interface ListUsageQuery {
+  taskId?: string;
+  attemptId?: string;
+  /** 1..5000. */
+  limit: number;
+}
+
+/** Result of upserting an endpoint: it as stored, and whether this call created it (false: replaced). */
+export interface EndpointUpsert {
+  endpoint: ModelEndpoint;
+  created: boolean;
+}
+
 /** Count of tasks in one lane and state, for metrics. */
 export interface TaskCount {
   lane: Lane;
@@ -175,15 +192,16 @@ export interface Store {
    * Creates a task. Dependencies must exist (InvalidInputError otherwise). When an active task holds the
    * same dedup key, or a task was created with the same idempotency key, returns it with `created: false`.
    * The new task is `blocked` while a dependency is unfinished, `dead` if one is dead or cancelled, else `queued`.
+   * The spec comes routed (`routeTask`): the store keeps the route as given. Usage totals start at zero.
    */
-  enqueueTask(spec: TaskSpec, options?: { idempotencyKey?: string }): Promise<EnqueueResult>;
+  enqueueTask(spec: RoutedTaskSpec, options?: { idempotencyKey?: string }): Promise<EnqueueResult>;
   /**
    * Creates several tasks in one transaction, in order (later ones may depend on earlier ones). One invalid
    * spec fails the whole batch; its field issues are prefixed with its index (`2.dependsOn.0`). With an
    * idempotency key, task N of the batch gets the key `<key>#N`, so repeating the whole batch returns the
    * tasks the first call created.
    */
-  enqueueTasks(specs: TaskSpec[], options?: { idempotencyKey?: string }): Promise<EnqueueResult[]>;
+  enqueueTasks(specs: RoutedTaskSpec[], options?: { idempotencyKey?: string }): Promise<EnqueueResult[]>;
   /** The task, or undefined. */
   getTask(id: string): Promise<Task | undefined>;
   /**
@@ -222,6 +240,13 @@ export interface Store {
   /** Appends log entries to the event stream. */
   appendAttemptLogs(fence: LeaseFence, entries: LogEntry[]): Promise<void>;
   /**
+   * Appends one ledger row per record (attempt, task, runner, endpoint, model, tokens, cost, time) and adds
+   * them to the attempt's and the task's usage totals (each record is one call), all in one transaction.
+   * Fenced like the other attempt calls. Throws InvalidInputError (field `records.N.<field>`) for a
+   * negative or fractional token count or a negative or non-finite cost, and changes nothing.
+   */
+  recordUsage(fence: LeaseFence, records: UsageRecordInput[]): Promise<void>;
+  /**
    * Ends the attempt as succeeded and the task as succeeded; unblocks dependents. Repeating the call with
    * the same fence after it succeeded answers the task again and changes nothing (a lost answer is safe to
    * retry); any other call on a finished attempt gets LeaseLostError.
@@ -259,6 +284,22 @@ export interface Store {
   listRunners(): Promise<Runner[]>;
   /** Deletes a runner record (its token stops working); false when there was none. Its attempts stay. */
   deleteRunner(id: string): Promise<boolean>;
+
+  /**
+   * Reads ledger rows newest first, of one task, one attempt, or all. Throws InvalidInputError for a limit
+   * outside 1..5000.
+   */
+  listUsage(query: ListUsageQuery): Promise<UsageRecord[]>;
+
+  /**
+   * Creates or replaces the model endpoint of this name. The endpoint comes validated
+   * (`modelEndpointSchema`) and reads back exactly as given.
+   */
+  upsertEndpoint(endpoint: ModelEndpoint): Promise<EndpointUpsert>;
+  /** Deletes a model endpoint; false when there was none. */
+  deleteEndpoint(name: string): Promise<boolean>;
+  /** Every model endpoint, by name. */
+  listEndpoints(): Promise<ModelEndpoint[]>;
 
   /** Reads events in id order. Throws InvalidInputError for a limit outside 1..5000. */
   listEvents(query: ListEventsQuery): Promise<WarrenEvent[]>;

@@ -15,16 +15,18 @@ import {
   NotFoundError,
   TaskNotFoundError,
 } from '../../core/errors.ts';
-import {
-  taskSpecSchema,
-  type AttemptError,
-  type LeaseFence,
-  type Runner,
-  type Task,
-  type TaskSpec,
-  type TaskSpecInput,
+import { modelEndpointSchema, type ModelEndpoint } from '../../core/model-endpoints.ts';
+import type {
+  AttemptError,
+  LeaseFence,
+  RoutedTaskSpec,
+  Runner,
+  Task,
+  TaskSpecInput,
 } from '../../core/types.ts';
+import type { UsageRecordInput } from '../../core/usage.ts';
 import type { AttemptFailure, AttemptSuccess, Claim, Store, StoreOptions, StoreSignal } from '../store.ts';
+import { routedTaskSpec } from '../testing/routed-task-spec.ts';
 
 /** What a backend hands the conformance suite. */
 export interface StoreConformanceOptions {
@@ -48,10 +50,35 @@ const random = (): number => 0.5;
 
 const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
-/** A parsed spec with defaults applied, as the hub would pass it. */
-function spec(input: Partial<TaskSpecInput> = {}): TaskSpec {
-  return taskSpecSchema.parse({ title: 'a task', repo: '/srv/repos/app', ...input });
+/** A parsed spec with defaults applied and its route set (executor `shell` unless given), as the hub passes it. */
+function spec(input: Partial<TaskSpecInput> = {}): RoutedTaskSpec {
+  return routedTaskSpec({ title: 'a task', repo: '/srv/repos/app', ...input });
 }
+
+/** Two model calls' worth of usage; the numbers are exact in binary, so sums compare exactly. */
+const sampleUsage: UsageRecordInput[] = [
+  { endpoint: 'anthropic', model: 'claude-sonnet-4-5', inputTokens: 1_000, outputTokens: 200, costUsd: 0.25 },
+  { endpoint: 'ollama', model: 'llama3.1:8b', inputTokens: 300, outputTokens: 50, costUsd: 0 },
+];
+
+/** A model endpoint with every optional field set. */
+const sampleEndpoint: ModelEndpoint = modelEndpointSchema.parse({
+  name: 'anthropic',
+  provider: 'anthropic',
+  baseUrl: 'https://api.anthropic.com/v1',
+  apiKeyEnv: 'ANTHROPIC_API_KEY',
+  headers: { 'anthropic-beta': 'tools-2025', 'X-Team': 'core' },
+  models: [
+    {
+      id: 'claude-sonnet-4-5',
+      tier: 'frontier',
+      inputPricePerMillionUsd: 3,
+      outputPricePerMillionUsd: 15,
+      contextWindow: 200_000,
+    },
+    { id: 'claude-haiku-4-5', tier: 'cheap', inputPricePerMillionUsd: 1, outputPricePerMillionUsd: 5 },
+  ],
+});
 
 const sampleSuccess: AttemptSuccess = {
   result: {
@@ -179,6 +206,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         task: await store.getTask(taskId),
         attempts: await store.listAttempts(taskId),
         lastEventId: await store.lastEventId(),
+        usage: await store.listUsage({ taskId, limit: 100 }),
       };
     }
 
@@ -203,6 +231,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       ['heartbeatAttempt', (fence) => store.heartbeatAttempt(fence, { leaseMs, message: 'still here' })],
       ['setAttemptPhase', (fence) => store.setAttemptPhase(fence, { phase: 'running', branch: 'other' })],
       ['appendAttemptLogs', (fence) => store.appendAttemptLogs(fence, [{ stream: 'stdout', text: 'hi' }])],
+      ['recordUsage', (fence) => store.recordUsage(fence, sampleUsage)],
       ['completeAttempt', (fence) => store.completeAttempt(fence, sampleSuccess)],
       ['failAttempt', (fence) => store.failAttempt(fence, sampleFailure)],
     ];
@@ -247,6 +276,9 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           executorInput: {},
           capabilities: [],
           complexity: 'standard',
+          complexityReason: 'set by hand',
+          grants: [],
+          fixRounds: 2,
           lane: 'normal',
           priority: 0,
           successCriteria: [],
@@ -257,6 +289,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           state: 'queued',
           requiredCapabilities: ['executor:shell'],
           attemptCount: 0,
+          usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 },
           createdAt: iso(startTime),
           updatedAt: iso(startTime),
         });
@@ -275,6 +308,11 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           executorInput: { run: ['npm ci', 'npm test'], nested: { deep: [1, 2.5, true, null, 'x'] } },
           capabilities: ['node', 'gpu'],
           complexity: 'complex',
+          model: 'anthropic/claude-sonnet-4-5',
+          seniority: 'principal',
+          budget: { maxTokens: 2_000_000, maxCostUsd: 12.5 },
+          grants: ['github:read', 'npm:publish'],
+          fixRounds: 4,
           lane: 'high',
           priority: 42,
           successCriteria: [
@@ -287,9 +325,15 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           timeoutMs: 120_000,
           labels: ['bug', 'ci'],
         });
+        full.complexityReason = 'mentions "refactor"; 7 criteria — żółć';
         const { task } = await store.enqueueTask(full, { idempotencyKey: 'request-1' });
         expect(task).toMatchObject(full);
-        expect(task.requiredCapabilities).toEqual(['executor:codex', 'gpu', 'node']);
+        expect(task.requiredCapabilities).toEqual([
+          'executor:codex',
+          'gpu',
+          'model:anthropic/claude-sonnet-4-5',
+          'node',
+        ]);
         expect(task.idempotencyKey).toBe('request-1');
         expect(task.state).toBe('blocked');
         expect(await store.getTask(task.id)).toEqual(task);
@@ -520,6 +564,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           leaseExpiresAt: iso(startTime + leaseMs),
           startedAt: iso(startTime),
           verification: [],
+          usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 },
         });
         expect(claimed.leaseToken.length).toBeGreaterThanOrEqual(16);
         expect(await store.getTask(task.id)).toEqual(claimed.task);
@@ -1585,6 +1630,195 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await store.deleteRunner(runner.id)).toBe(false);
         const again = await createRunner(['executor:shell'], 'gone');
         expect(again.id).not.toBe(runner.id);
+      });
+    });
+
+    describe('usage ledger', () => {
+      const zero = { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+
+      it('appends a row per call and adds them to the attempt and the task, in one go', async () => {
+        const runner = await createRunner();
+        const task = await enqueue();
+        const claimed = await claimOne(runner);
+        now += 1_000;
+        await store.recordUsage(fenceOf(claimed), sampleUsage);
+        const totals = { inputTokens: 1_300, outputTokens: 250, costUsd: 0.25, calls: 2 };
+        expect((await taskOf(task.id)).usage).toEqual(totals);
+        expect((await store.getAttempt(claimed.attempt.id))?.usage).toEqual(totals);
+        const rows = await store.listUsage({ taskId: task.id, limit: 10 });
+        expect(rows).toEqual([
+          {
+            id: rows[0]!.id,
+            attemptId: claimed.attempt.id,
+            taskId: task.id,
+            runnerId: runner.id,
+            endpoint: 'ollama',
+            model: 'llama3.1:8b',
+            inputTokens: 300,
+            outputTokens: 50,
+            costUsd: 0,
+            at: iso(startTime + 1_000),
+          },
+          {
+            id: rows[1]!.id,
+            attemptId: claimed.attempt.id,
+            taskId: task.id,
+            runnerId: runner.id,
+            endpoint: 'anthropic',
+            model: 'claude-sonnet-4-5',
+            inputTokens: 1_000,
+            outputTokens: 200,
+            costUsd: 0.25,
+            at: iso(startTime + 1_000),
+          },
+        ]);
+        expect(rows[0]!.id).toBeGreaterThan(rows[1]!.id);
+      });
+
+      it('sums several attempts on the task and keeps each attempt its own', async () => {
+        const runner = await createRunner();
+        const task = await enqueue();
+        const first = await claimOne(runner);
+        await store.recordUsage(fenceOf(first), sampleUsage);
+        await store.recordUsage(fenceOf(first), [
+          {
+            endpoint: 'anthropic',
+            model: 'claude-sonnet-4-5',
+            inputTokens: 10,
+            outputTokens: 5,
+            costUsd: 0.5,
+          },
+        ]);
+        await store.failAttempt(fenceOf(first), sampleFailure);
+        now += 60_000;
+        await store.promoteRetries();
+        const second = await claimOne(runner);
+        expect(second.task.usage).toEqual({ inputTokens: 1_310, outputTokens: 255, costUsd: 0.75, calls: 3 });
+        expect(second.attempt.usage).toEqual(zero);
+        await store.recordUsage(fenceOf(second), [
+          { endpoint: 'ollama', model: 'llama3.1:8b', inputTokens: 90, outputTokens: 45, costUsd: 0.125 },
+        ]);
+        await store.completeAttempt(fenceOf(second), sampleSuccess);
+
+        const finished = await taskOf(task.id);
+        expect(finished.usage).toEqual({ inputTokens: 1_400, outputTokens: 300, costUsd: 0.875, calls: 4 });
+        const attempts = await store.listAttempts(task.id);
+        expect(attempts.map((attempt) => attempt.usage)).toEqual([
+          { inputTokens: 1_310, outputTokens: 255, costUsd: 0.75, calls: 3 },
+          { inputTokens: 90, outputTokens: 45, costUsd: 0.125, calls: 1 },
+        ]);
+        const rows = await store.listUsage({ taskId: task.id, limit: 10 });
+        expect(rows).toHaveLength(4);
+        const sum = rows.reduce((total, row) => total + row.costUsd, 0);
+        expect(sum).toBe(finished.usage.costUsd);
+        expect(rows.reduce((total, row) => total + row.inputTokens, 0)).toBe(finished.usage.inputTokens);
+      });
+
+      it("lists an attempt's rows, a task's rows and all rows, newest first, up to the limit", async () => {
+        const runner = await createRunner();
+        const one = await enqueue({ title: 'one' });
+        const two = await enqueue({ title: 'two' });
+        const [first, second] = await claim(runner, 2);
+        await store.recordUsage(fenceOf(first!), sampleUsage);
+        await store.recordUsage(fenceOf(second!), sampleUsage);
+        await store.recordUsage(fenceOf(first!), sampleUsage.slice(0, 1));
+        const ofFirst = await store.listUsage({ attemptId: first!.attempt.id, limit: 10 });
+        expect(ofFirst.map((row) => [row.attemptId, row.model])).toEqual([
+          [first!.attempt.id, 'claude-sonnet-4-5'],
+          [first!.attempt.id, 'llama3.1:8b'],
+          [first!.attempt.id, 'claude-sonnet-4-5'],
+        ]);
+        expect(ofFirst.every((row) => row.taskId === first!.task.id)).toBe(true);
+        expect(
+          (await store.listUsage({ taskId: second!.task.id, limit: 10 })).map((row) => row.attemptId),
+        ).toEqual([second!.attempt.id, second!.attempt.id]);
+        const all = await store.listUsage({ limit: 10 });
+        expect(all).toHaveLength(5);
+        expect(all.map((row) => row.id)).toEqual([...all.map((row) => row.id)].sort((a, b) => b - a));
+        expect(await store.listUsage({ limit: 2 })).toEqual(all.slice(0, 2));
+        expect(first!.task.id).toBe(one.id);
+        expect(await store.listUsage({ taskId: one.id, attemptId: first!.attempt.id, limit: 10 })).toEqual(
+          ofFirst,
+        );
+        expect(await store.listUsage({ taskId: two.id, attemptId: first!.attempt.id, limit: 10 })).toEqual(
+          [],
+        );
+        expect(await store.listUsage({ taskId: two.id, limit: 1 })).toHaveLength(1);
+        expect(await store.listUsage({ attemptId: 'att_00000000000000000000000000', limit: 10 })).toEqual([]);
+        expect(await store.listUsage({ taskId: 'tsk_00000000000000000000000000', limit: 10 })).toEqual([]);
+      });
+
+      it('refuses a bad limit, and bad numbers without changing anything', async () => {
+        const runner = await createRunner();
+        const task = await enqueue();
+        const claimed = await claimOne(runner);
+        await expect(store.listUsage({ limit: 0 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(store.listUsage({ limit: 5_001 })).rejects.toBeInstanceOf(InvalidInputError);
+        const before = await snapshot(task.id);
+        const error = await store
+          .recordUsage(fenceOf(claimed), [
+            sampleUsage[0]!,
+            { endpoint: 'x', model: 'y', inputTokens: -1, outputTokens: 1.5, costUsd: Number.NaN },
+          ])
+          .then(
+            () => undefined,
+            (thrown: unknown) => thrown,
+          );
+        expect(error).toBeInstanceOf(InvalidInputError);
+        expect((error as InvalidInputError).issues.map((issue) => issue.field)).toEqual([
+          'records.1.inputTokens',
+          'records.1.outputTokens',
+          'records.1.costUsd',
+        ]);
+        expect(await snapshot(task.id)).toEqual(before);
+      });
+
+      it('accepts an empty list from the lease holder and changes nothing', async () => {
+        const runner = await createRunner();
+        const task = await enqueue();
+        const claimed = await claimOne(runner);
+        const before = await snapshot(task.id);
+        await store.recordUsage(fenceOf(claimed), []);
+        expect(await snapshot(task.id)).toEqual(before);
+        await expectLeaseLost(
+          store.recordUsage({ ...fenceOf(claimed), leaseToken: 'nope' }, []),
+          'wrong-token',
+        );
+      });
+    });
+
+    describe('model endpoints', () => {
+      it('creates, lists by name, replaces and deletes endpoints, reading back exactly what was stored', async () => {
+        expect(await store.listEndpoints()).toEqual([]);
+        const local = modelEndpointSchema.parse({
+          name: 'ollama',
+          provider: 'openai-compatible',
+          baseUrl: 'http://127.0.0.1:11434/v1',
+          models: [
+            { id: 'llama3.1:8b', tier: 'local', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 },
+          ],
+        });
+        expect(await store.upsertEndpoint(sampleEndpoint)).toEqual({
+          endpoint: sampleEndpoint,
+          created: true,
+        });
+        expect(await store.upsertEndpoint(local)).toEqual({ endpoint: local, created: true });
+        expect(await store.listEndpoints()).toEqual([sampleEndpoint, local]);
+
+        const replaced: ModelEndpoint = {
+          ...sampleEndpoint,
+          apiKeyEnv: undefined,
+          apiKeyFile: '/etc/warren/anthropic-key',
+          models: [sampleEndpoint.models[1]!],
+        };
+        delete replaced.apiKeyEnv;
+        delete replaced.headers;
+        expect(await store.upsertEndpoint(replaced)).toEqual({ endpoint: replaced, created: false });
+        expect(await store.listEndpoints()).toEqual([replaced, local]);
+
+        expect(await store.deleteEndpoint('anthropic')).toBe(true);
+        expect(await store.deleteEndpoint('anthropic')).toBe(false);
+        expect(await store.listEndpoints()).toEqual([local]);
       });
     });
 

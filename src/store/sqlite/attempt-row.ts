@@ -5,6 +5,7 @@ import type { Attempt, AttemptError, TaskResult, VerificationRound } from '../..
 import type { AttemptRow } from './database-schema.ts';
 import { epochToIso } from './epoch-to-iso.ts';
 import { parseJsonColumn } from './parse-json-column.ts';
+import { usageTotalsFromRow } from './usage-record-row.ts';
 
 /** The domain Attempt stored in `row`; the lease token hash is never part of it. */
 export function attemptFromRow(row: AttemptRow): Attempt {
@@ -18,6 +19,7 @@ export function attemptFromRow(row: AttemptRow): Attempt {
     leaseExpiresAt: epochToIso(row.lease_expires_at),
     startedAt: epochToIso(row.started_at),
     verification: parseJsonColumn<VerificationRound[]>(row.verification),
+    usage: usageTotalsFromRow(row),
   };
   if (row.finished_at !== null) attempt.finishedAt = epochToIso(row.finished_at);
   if (row.progress !== null) attempt.progress = row.progress;

@@ -7,7 +7,7 @@ import { decodeTaskCursor, encodeTaskCursor } from '../task-cursor.ts';
 import { attemptFromRow } from './attempt-row.ts';
 import { checkLimit } from './check-limit.ts';
 import type { TaskStateCounts } from './create-task-state-counts.ts';
-import type { AttemptRow, Database, EventRow, TaskRow } from './database-schema.ts';
+import type { AttemptRow, Database, EventRow, TaskRow, UsageRecordRow } from './database-schema.ts';
 import { eventFromRow } from './event-row.ts';
 import {
   eventsTaskIndexCondition,
@@ -16,11 +16,19 @@ import {
 } from './sqlite-statements.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
 import { taskFromRow } from './task-row.ts';
+import { usageRecordFromRow } from './usage-record-row.ts';
 
 /** The read methods of a SQLite store. Reads run directly on the connection, outside any transaction. */
 export type SqliteReads = Pick<
   Store,
-  'getTask' | 'listTasks' | 'getAttempt' | 'listAttempts' | 'listEvents' | 'lastEventId' | 'countTasks'
+  | 'getTask'
+  | 'listTasks'
+  | 'getAttempt'
+  | 'listAttempts'
+  | 'listEvents'
+  | 'lastEventId'
+  | 'countTasks'
+  | 'listUsage'
 >;
 
 /** Creates the read methods on `context`; `counts` answers countTasks. */
@@ -105,6 +113,30 @@ export function createSqliteReads(context: SqliteStoreContext, counts: TaskState
       );
       const compound = lifecycle.unionAll(others).orderBy('id', 'asc').limit(query.limit);
       return selectAll<EventRow>(compound.compile()).map(eventFromRow);
+    },
+
+    async listUsage(query) {
+      checkLimit(query.limit, 5_000);
+      let rows: UsageRecordRow[];
+      if (query.attemptId !== undefined) {
+        // An attempt's rows are found through its task's index (see migration 0003).
+        const taskId = statement(sqliteStatements.selectAttemptTaskId).pluck().get(query.attemptId) as
+          string | undefined;
+        if (taskId === undefined || (query.taskId !== undefined && query.taskId !== taskId)) return [];
+        rows = statement(sqliteStatements.selectUsageByAttempt).all(
+          taskId,
+          query.attemptId,
+          query.limit,
+        ) as UsageRecordRow[];
+      } else if (query.taskId !== undefined) {
+        rows = statement(sqliteStatements.selectUsageByTask).all(
+          query.taskId,
+          query.limit,
+        ) as UsageRecordRow[];
+      } else {
+        rows = statement(sqliteStatements.selectUsage).all(query.limit) as UsageRecordRow[];
+      }
+      return rows.map(usageRecordFromRow);
     },
 
     async lastEventId() {

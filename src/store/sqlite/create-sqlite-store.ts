@@ -28,9 +28,10 @@ import {
   type AttemptError,
   type AttemptState,
   type LeaseFence,
-  type TaskSpec,
+  type RoutedTaskSpec,
   type TaskState,
 } from '../../core/types.ts';
+import { addUsage, emptyUsageTotals, type UsageRecordInput } from '../../core/usage.ts';
 import { createStoreSignals } from '../create-store-signals.ts';
 import { decideAfterFailure } from '../decide-after-failure.ts';
 import { hashLeaseToken, leaseTokenMatches } from '../lease-token.ts';
@@ -39,6 +40,7 @@ import { attemptFromRow } from './attempt-row.ts';
 import { claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
 import { createCompileOnlyKysely, type SqliteQuery } from './compile-only-kysely.ts';
 import { createQueuedCapabilitySets } from './create-queued-capability-sets.ts';
+import { createSqliteEndpointOperations } from './create-sqlite-endpoint-operations.ts';
 import { createSqliteReads } from './create-sqlite-reads.ts';
 import { createSqliteRunnerOperations } from './create-sqlite-runner-operations.ts';
 import { createSqliteWriter, type WriteScope } from './create-sqlite-writer.ts';
@@ -378,7 +380,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   /** Creates one task (or finds the one a dedup or idempotency key points at) inside a transaction. */
   function enqueueOne(
     scope: WriteScope,
-    spec: TaskSpec,
+    spec: RoutedTaskSpec,
     idempotencyKey: string | undefined,
     fieldPrefix: string,
   ): EnqueueResult {
@@ -426,6 +428,12 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       executor_input: JSON.stringify(spec.executorInput),
       capabilities: JSON.stringify(spec.capabilities),
       complexity: spec.complexity,
+      complexity_reason: spec.complexityReason,
+      model: spec.model ?? null,
+      seniority: spec.seniority ?? null,
+      budget: spec.budget === undefined ? null : JSON.stringify(spec.budget),
+      grants: JSON.stringify(spec.grants),
+      fix_rounds: spec.fixRounds,
       success_criteria: JSON.stringify(spec.successCriteria),
       depends_on: JSON.stringify(spec.dependsOn),
       dedup_key: spec.dedupKey ?? null,
@@ -445,6 +453,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       created_at: now,
       updated_at: now,
       finished_at: state === 'dead' ? now : null,
+      usage_input_tokens: 0,
+      usage_output_tokens: 0,
+      usage_cost_usd: 0,
+      usage_calls: 0,
     };
     // The task as it will read back (seq is not part of it), for the task.created event and the answer.
     const task = taskFromRow({ ...row, seq: 0 });
@@ -466,6 +478,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const store: Store = {
     ...createSqliteReads(context, taskStateCounts),
     ...createSqliteRunnerOperations(context),
+    ...createSqliteEndpointOperations(context),
     dialect: 'sqlite',
 
     async migrate() {
@@ -647,6 +660,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
             result: null,
             started_at: scope.now,
             finished_at: null,
+            usage_input_tokens: 0,
+            usage_output_tokens: 0,
+            usage_cost_usd: 0,
+            usage_calls: 0,
           };
           statement(sqliteStatements.insertAttempt).run(
             attempt.id,
@@ -714,6 +731,30 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
             data: { stream: entry.stream, text: entry.text },
           });
         }
+      });
+    },
+
+    async recordUsage(fence, records) {
+      checkUsageRecords(records);
+      writer.write((scope) => {
+        const attempt = requireLease(fence, scope.now);
+        for (const record of records) {
+          statement(sqliteStatements.insertUsageRecord).run(
+            attempt.id,
+            attempt.task_id,
+            attempt.runner_id,
+            record.endpoint,
+            record.model,
+            record.inputTokens,
+            record.outputTokens,
+            record.costUsd,
+            scope.now,
+          );
+        }
+        const added = addUsage(emptyUsageTotals(), records);
+        const totals = [added.inputTokens, added.outputTokens, added.costUsd, added.calls];
+        statement(sqliteStatements.addAttemptUsage).run(...totals, attempt.id);
+        statement(sqliteStatements.addTaskUsage).run(...totals, attempt.task_id);
       });
     },
 
@@ -832,6 +873,25 @@ function checkLeaseMs(leaseMs: number): void {
   if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
     throw new InvalidInputError([{ field: 'leaseMs', reason: 'must be a positive number of milliseconds' }]);
   }
+}
+
+/**
+ * Throws InvalidInputError naming every bad field of the records: token counts must be whole numbers of
+ * zero or more, costs finite and zero or more. why: the totals are sums that cannot be corrected later.
+ */
+function checkUsageRecords(records: UsageRecordInput[]): void {
+  const issues: FieldIssue[] = [];
+  for (const [index, record] of records.entries()) {
+    for (const field of ['inputTokens', 'outputTokens'] as const) {
+      if (!Number.isSafeInteger(record[field]) || record[field] < 0) {
+        issues.push({ field: `records.${index}.${field}`, reason: 'must be a whole number of 0 or more' });
+      }
+    }
+    if (!Number.isFinite(record.costUsd) || record.costUsd < 0) {
+      issues.push({ field: `records.${index}.costUsd`, reason: 'must be a number of 0 or more' });
+    }
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
 }
 
 /** `ids` appended to a JSON array of event ids, without parsing it. */

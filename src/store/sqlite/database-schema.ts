@@ -7,10 +7,27 @@
  * and are typed `string` here because that is what the driver returns.
  */
 import type { Generated } from 'kysely';
-import type { AttemptState, Complexity, EventType, Lane, RunnerStatus, TaskState } from '../../core/types.ts';
+import type {
+  AttemptState,
+  Complexity,
+  EventType,
+  Lane,
+  RunnerStatus,
+  Seniority,
+  TaskState,
+} from '../../core/types.ts';
+
+/** The usage total columns of `tasks` and `attempts` (migration 3). */
+export interface UsageColumns {
+  usage_input_tokens: number;
+  usage_output_tokens: number;
+  /** Dollars, a double. */
+  usage_cost_usd: number;
+  usage_calls: number;
+}
 
 /** A row of `tasks`. */
-export interface TaskRow {
+export interface TaskRow extends UsageColumns {
   /** Insertion order; the rowid. Orders tasks by age and backs the list cursor. */
   seq: number;
   id: string;
@@ -29,6 +46,16 @@ export interface TaskRow {
   /** JSON array of strings. */
   capabilities: string;
   complexity: Complexity;
+  /** Why routing settled on the complexity (and route). */
+  complexity_reason: string;
+  /** The model selector, for executors that call models. */
+  model: string | null;
+  seniority: Seniority | null;
+  /** JSON Budget. */
+  budget: string | null;
+  /** JSON array of strings. */
+  grants: string;
+  fix_rounds: number;
   /** JSON array of success criteria. */
   success_criteria: string;
   /** JSON array of task ids, as given (order kept); `task_dependencies` holds the same edges for joins. */
@@ -68,7 +95,7 @@ export interface TaskDependencyRow {
 }
 
 /** A row of `attempts`. */
-export interface AttemptRow {
+export interface AttemptRow extends UsageColumns {
   id: string;
   task_id: string;
   runner_id: string;
@@ -118,6 +145,29 @@ export interface EventRow {
   data: string;
 }
 
+/** A row of `usage_records`: one model call in the cost ledger. */
+export interface UsageRecordRow {
+  id: number;
+  attempt_id: string;
+  task_id: string;
+  runner_id: string;
+  endpoint: string;
+  model: string;
+  input_tokens: number;
+  output_tokens: number;
+  cost_usd: number;
+  at: number;
+}
+
+/** A row of `model_endpoints`. */
+export interface ModelEndpointRow {
+  name: string;
+  /** JSON ModelEndpoint, as validated. */
+  definition: string;
+  created_at: number;
+  updated_at: number;
+}
+
 /** A row of `schema_migrations`: one per applied migration. */
 export interface SchemaMigrationRow {
   id: number;
@@ -132,5 +182,7 @@ export interface Database {
   attempts: AttemptRow;
   runners: RunnerRow;
   events: Omit<EventRow, 'id'> & { id: Generated<number> };
+  usage_records: Omit<UsageRecordRow, 'id'> & { id: Generated<number> };
+  model_endpoints: ModelEndpointRow;
   schema_migrations: SchemaMigrationRow;
 }

@@ -44,6 +44,12 @@ const taskInsertColumns = [
   'executor_input',
   'capabilities',
   'complexity',
+  'complexity_reason',
+  'model',
+  'seniority',
+  'budget',
+  'grants',
+  'fix_rounds',
   'success_criteria',
   'depends_on',
   'dedup_key',
@@ -63,6 +69,10 @@ const taskInsertColumns = [
   'created_at',
   'updated_at',
   'finished_at',
+  'usage_input_tokens',
+  'usage_output_tokens',
+  'usage_cost_usd',
+  'usage_calls',
 ] as const satisfies readonly (keyof TaskRow)[];
 // Compile-time check that the list names every column but seq.
 const everyTaskColumnListed: Exclude<keyof TaskRow, 'seq' | (typeof taskInsertColumns)[number]> extends never
@@ -136,6 +146,24 @@ export const sqliteStatements = {
     JOIN attempts AS attempt ON attempt.id = task.current_attempt_id
     WHERE ${activeTaskCondition} GROUP BY attempt.runner_id`,
   lastEventId: 'SELECT COALESCE(MAX(id), 0) FROM events',
+  insertUsageRecord: `INSERT INTO usage_records (attempt_id, task_id, runner_id, endpoint, model, input_tokens,
+    output_tokens, cost_usd, at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  addAttemptUsage: `UPDATE attempts SET usage_input_tokens = usage_input_tokens + ?,
+    usage_output_tokens = usage_output_tokens + ?, usage_cost_usd = usage_cost_usd + ?,
+    usage_calls = usage_calls + ? WHERE id = ?`,
+  addTaskUsage: `UPDATE tasks SET usage_input_tokens = usage_input_tokens + ?,
+    usage_output_tokens = usage_output_tokens + ?, usage_cost_usd = usage_cost_usd + ?,
+    usage_calls = usage_calls + ? WHERE id = ?`,
+  selectUsage: 'SELECT * FROM usage_records ORDER BY id DESC LIMIT ?',
+  selectUsageByTask: 'SELECT * FROM usage_records WHERE task_id = ? ORDER BY id DESC LIMIT ?',
+  selectUsageByAttempt: `SELECT * FROM usage_records WHERE task_id = ? AND attempt_id = ?
+    ORDER BY id DESC LIMIT ?`,
+  selectEndpointByName: 'SELECT * FROM model_endpoints WHERE name = ?',
+  selectEndpoints: 'SELECT * FROM model_endpoints ORDER BY name',
+  insertEndpoint: `INSERT INTO model_endpoints (name, definition, created_at, updated_at)
+    VALUES (?, ?, ?, ?)`,
+  updateEndpoint: 'UPDATE model_endpoints SET definition = ?, updated_at = ? WHERE name = ?',
+  deleteEndpoint: 'DELETE FROM model_endpoints WHERE name = ?',
   selectAttemptTaskId: 'SELECT task_id FROM attempts WHERE id = ?',
   ping: 'SELECT 1',
 } as const;

@@ -4,10 +4,13 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { UnavailableError } from '../../core/errors.ts';
-import { taskSpecSchema } from '../../core/types.ts';
+import { modelEndpointSchema } from '../../core/model-endpoints.ts';
+import { routedTaskSpec } from '../testing/routed-task-spec.ts';
 import { runStoreConformance } from '../conformance/run-store-conformance.ts';
 import { claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
 import { createSqliteStore } from './create-sqlite-store.ts';
+import { migrateSqlite } from './migrate-sqlite.ts';
+import { migration0001Initial } from './migrations/0001-initial.ts';
 import { sqliteMigrations } from './migrations/sqlite-migrations.ts';
 import { eventsTaskIndexCondition, sqliteStatements } from './sqlite-statements.ts';
 
@@ -35,7 +38,7 @@ describe('createSqliteStore', () => {
     const first = await createSqliteStore({ filename });
     await first.migrate();
     await first.migrate();
-    const { task } = await first.enqueueTask(taskSpecSchema.parse({ title: 'kept', repo: '/repo' }));
+    const { task } = await first.enqueueTask(routedTaskSpec({ title: 'kept', repo: '/repo' }));
     await first.close();
 
     const second = await createSqliteStore({ filename });
@@ -62,19 +65,20 @@ describe('createSqliteStore', () => {
     }
   });
 
-  it('upgrades a database made by migration 1 and claims from it', async () => {
+  it('upgrades a database made by migration 1, filling the new columns, and claims from it', async () => {
     const filename = await temporaryDatabasePath();
-    const first = await createSqliteStore({ filename });
-    await first.migrate();
-    const specs = ['a', 'b'].map((title) => taskSpecSchema.parse({ title, repo: '/repo' }));
-    const created = await first.enqueueTasks(specs);
-    await first.close();
-    // Put the file back where migration 1 left it.
+    // A file exactly as migration 1 left it, with two queued tasks written the way that version wrote them.
     const database = new Database(filename);
-    database.exec(`DROP INDEX tasks_claim_order;
-      CREATE INDEX tasks_claim_order ON tasks (lane_rank, priority DESC, seq, required_capabilities)
-        WHERE state = 'queued';
-      DELETE FROM schema_migrations WHERE id > 1;`);
+    migrateSqlite(database, [migration0001Initial], 0);
+    const insert =
+      database.prepare(`INSERT INTO tasks (id, state, lane, lane_rank, priority, title, instructions,
+      repo, executor, executor_input, capabilities, complexity, success_criteria, depends_on, max_attempts,
+      timeout_ms, labels, required_capabilities, attempt_ids, history_event_ids, created_at, updated_at)
+      VALUES (?, 'queued', 'normal', 1, 0, ?, '', '/repo', 'shell', '{}', '[]', 'standard', '[]', '[]', 3, 60000,
+      '[]', '["executor:shell"]', '[]', '[]', 1, 1)`);
+    const ids = ['tsk_01J00000000000000000000001', 'tsk_01J00000000000000000000002'];
+    insert.run(ids[0], 'a');
+    insert.run(ids[1], 'b');
     database.close();
 
     const upgraded = await createSqliteStore({ filename });
@@ -85,8 +89,45 @@ describe('createSqliteStore', () => {
       limit: 5,
       leaseMs: 60_000,
     });
-    expect(claims.map((claim) => claim.task.id)).toEqual(created.map((result) => result.task.id));
+    expect(claims.map((claim) => claim.task.id)).toEqual(ids);
+    expect(claims[0]!.task).toMatchObject({
+      complexity: 'standard',
+      complexityReason: 'set before routing was recorded',
+      grants: [],
+      fixRounds: 2,
+      usage: { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 },
+    });
+    expect(claims[0]!.task.model).toBeUndefined();
+    expect(claims[0]!.attempt.usage).toEqual({ inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 });
+    await upgraded.recordUsage(
+      { attemptId: claims[0]!.attempt.id, leaseToken: claims[0]!.leaseToken, runnerId: 'run_1' },
+      [{ endpoint: 'e', model: 'm', inputTokens: 1, outputTokens: 2, costUsd: 0.5 }],
+    );
+    expect((await upgraded.getTask(ids[0]!))?.usage).toEqual({
+      inputTokens: 1,
+      outputTokens: 2,
+      costUsd: 0.5,
+      calls: 1,
+    });
     await upgraded.close();
+  });
+
+  it('keeps model endpoints across reopening the file', async () => {
+    const filename = await temporaryDatabasePath();
+    const endpoint = modelEndpointSchema.parse({
+      name: 'local',
+      provider: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      models: [{ id: 'llama3.1:8b', tier: 'local', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 }],
+    });
+    const first = await createSqliteStore({ filename });
+    await first.migrate();
+    await first.upsertEndpoint(endpoint);
+    await first.close();
+    const second = await createSqliteStore({ filename });
+    await second.migrate();
+    expect(await second.listEndpoints()).toEqual([endpoint]);
+    await second.close();
   });
 
   it('refuses a database migrated by a newer version', async () => {
@@ -117,7 +158,7 @@ describe('createSqliteStore', () => {
   it('works in memory', async () => {
     const store = await createSqliteStore({ filename: ':memory:' });
     await store.migrate();
-    const { created } = await store.enqueueTask(taskSpecSchema.parse({ title: 'x', repo: '/repo' }));
+    const { created } = await store.enqueueTask(routedTaskSpec({ title: 'x', repo: '/repo' }));
     expect(created).toBe(true);
     expect(await store.ping()).toBe(true);
     await store.close();
@@ -203,7 +244,7 @@ describe('createSqliteStore', () => {
     const filename = await temporaryDatabasePath();
     const store = await createSqliteStore({ filename });
     await store.migrate();
-    const { task } = await store.enqueueTask(taskSpecSchema.parse({ title: 'x', repo: '/repo' }));
+    const { task } = await store.enqueueTask(routedTaskSpec({ title: 'x', repo: '/repo' }));
     await store.close();
     const database = new Database(filename);
     try {

@@ -1,10 +1,11 @@
 /**
  * Conversion between a `tasks` row and the domain Task.
  */
-import type { Lane, SuccessCriterion, Task, TaskResult } from '../../core/types.ts';
+import type { Budget, Lane, SuccessCriterion, Task, TaskResult } from '../../core/types.ts';
 import type { TaskRow } from './database-schema.ts';
 import { epochToIso } from './epoch-to-iso.ts';
 import { parseJsonColumn } from './parse-json-column.ts';
+import { usageTotalsFromRow } from './usage-record-row.ts';
 
 /** Lane to `lane_rank`: the claim index sorts on the number, highest lane first. */
 export const laneRanks: Readonly<Record<Lane, number>> = { high: 0, normal: 1, low: 2 };
@@ -20,6 +21,9 @@ export function taskFromRow(row: TaskRow): Task {
     executorInput: parseJsonColumn<Record<string, unknown>>(row.executor_input),
     capabilities: parseJsonColumn<string[]>(row.capabilities),
     complexity: row.complexity,
+    complexityReason: row.complexity_reason,
+    grants: parseJsonColumn<string[]>(row.grants),
+    fixRounds: row.fix_rounds,
     lane: row.lane,
     priority: row.priority,
     successCriteria: parseJsonColumn<SuccessCriterion[]>(row.success_criteria),
@@ -30,10 +34,14 @@ export function taskFromRow(row: TaskRow): Task {
     state: row.state,
     requiredCapabilities: parseJsonColumn<string[]>(row.required_capabilities),
     attemptCount: row.attempt_count,
+    usage: usageTotalsFromRow(row),
     createdAt: epochToIso(row.created_at),
     updatedAt: epochToIso(row.updated_at),
   };
   if (row.base_branch !== null) task.baseBranch = row.base_branch;
+  if (row.model !== null) task.model = row.model;
+  if (row.seniority !== null) task.seniority = row.seniority;
+  if (row.budget !== null) task.budget = parseJsonColumn<Budget>(row.budget);
   if (row.dedup_key !== null) task.dedupKey = row.dedup_key;
   if (row.state_reason !== null) task.stateReason = row.state_reason;
   if (row.retry_at !== null) task.retryAt = epochToIso(row.retry_at);
