@@ -1,19 +1,37 @@
 /**
- * One model call of the agent loop: a streamed AI SDK call, retried with backoff when the endpoint answers
+ * One model call of the agent loop: a streamed call on the AI SDK's language model interface (the
+ * provider packages speak each vendor's wire protocol), retried with backoff when the endpoint answers
  * with a retryable error (429, 5xx) before any output, honouring `retry-after`.
+ *
+ * why the provider interface (`doStream`) and not `streamText`: `streamText` re-validates the whole
+ * conversation against its zod message schema on every call, which made Warren's own time per step grow
+ * with the conversation (16 ms at 200 steps). The loop keeps the conversation in the provider's prompt
+ * format, which needs no conversion or validation.
  */
-import { APICallError, streamText, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
+import {
+  APICallError,
+  type LanguageModelV3,
+  type LanguageModelV3FunctionTool,
+  type LanguageModelV3Message,
+  type LanguageModelV3StreamPart,
+  type SharedV3ProviderMetadata,
+} from '@ai-sdk/provider';
 import { computeRetryDelay, type RetryPolicy } from '../../core/backoff.ts';
 import { sleep } from '../../core/sleep.ts';
 import type { ExecutorError } from '../spec.ts';
 
-/** A tool call as the model made it. `invalid`: its input was not JSON, or it named no known tool. */
+/** A conversation message, in the provider prompt format. */
+export type ConversationMessage = LanguageModelV3Message;
+/** A tool as offered to the model. */
+export type ModelTool = LanguageModelV3FunctionTool;
+
+/** A tool call as the model made it. `invalid`: its input was not a JSON object. */
 export interface ModelToolCall {
   toolCallId: string;
   toolName: string;
   input: unknown;
   invalid: boolean;
-  /** Why the SDK could not parse the call, when `invalid`. */
+  /** Why the input could not be read, when `invalid`. */
   error?: string;
 }
 
@@ -22,9 +40,9 @@ export interface ModelCallResult {
   text: string;
   toolCalls: ModelToolCall[];
   /** The assistant message to append to the conversation (text, reasoning and tool calls). */
-  assistantMessages: ModelMessage[];
+  assistantMessage: ConversationMessage;
   usage: { inputTokens: number; outputTokens: number };
-  /** `stop`, `tool-calls`, `length`, ... as the AI SDK reports it. */
+  /** `stop`, `tool-calls`, `length`, ... */
   finishReason: string;
   /** Retries it took. */
   retries: number;
@@ -47,10 +65,10 @@ export interface ModelRetryOptions {
 
 /** Options of {@link callModel}. */
 export interface CallModelOptions {
-  model: LanguageModel;
-  system: string;
-  messages: ModelMessage[];
-  tools: ToolSet;
+  model: LanguageModelV3;
+  /** The conversation, system message first. */
+  messages: ConversationMessage[];
+  tools: ModelTool[];
   maxOutputTokens: number;
   abortSignal: AbortSignal;
   retry: ModelRetryOptions;
@@ -71,8 +89,9 @@ export async function callModel(options: CallModelOptions): Promise<ModelCallOut
     const { error, emittedOutput } = attempt;
     if (options.abortSignal.aborted) return { status: 'aborted' };
     const classified = classifyModelError(error, emittedOutput);
-    if (!classified.retryWithin || retries >= options.retry.maxRetries)
+    if (!classified.retryWithin || retries >= options.retry.maxRetries) {
       return { status: 'failed', error: classified.error };
+    }
     const retryAfterMs = classified.error.nextRetryDelayMs;
     if (retryAfterMs !== undefined && retryAfterMs > options.retry.maxRetryAfterMs) {
       return { status: 'failed', error: classified.error };
@@ -89,69 +108,133 @@ type StreamAttempt =
   | { status: 'aborted' }
   | { status: 'errored'; error: unknown; emittedOutput: boolean };
 
+type AssistantPart = Extract<ConversationMessage, { role: 'assistant' }>['content'][number];
+
 async function streamOnce(options: CallModelOptions): Promise<StreamAttempt> {
   let text = '';
   let emittedOutput = false;
   const toolCalls: ModelToolCall[] = [];
+  const content: AssistantPart[] = [];
+  // Text and reasoning arrive as start / delta / end by id; provider metadata (a reasoning signature)
+  // must go back to the provider with the part.
+  const open = new Map<
+    string,
+    { type: 'text' | 'reasoning'; text: string; metadata?: SharedV3ProviderMetadata }
+  >();
   let usage = { inputTokens: 0, outputTokens: 0 };
   let finishReason = 'unknown';
   let failure: unknown;
-  let aborted = false;
-  const stream = streamText({
-    model: options.model,
-    system: options.system,
-    messages: options.messages,
-    tools: options.tools,
-    maxOutputTokens: options.maxOutputTokens,
-    abortSignal: options.abortSignal,
-    // why: retries are ours (below): they must not repeat a call that already streamed output, and the
-    // loop reports each wait as progress.
-    maxRetries: 0,
-    // why: errors arrive as `error` parts below; the default handler would log them to the console.
-    onError: () => undefined,
-  });
   try {
-    for await (const part of stream.fullStream) {
-      // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- only these parts matter here
+    const { stream } = await options.model.doStream({
+      prompt: options.messages,
+      tools: options.tools,
+      toolChoice: { type: 'auto' },
+      maxOutputTokens: options.maxOutputTokens,
+      abortSignal: options.abortSignal,
+    });
+    const reader = stream.getReader();
+    const close = (id: string, metadata?: SharedV3ProviderMetadata): void => {
+      const part = open.get(id);
+      if (!part) return;
+      open.delete(id);
+      const providerOptions = metadata ?? part.metadata;
+      if (part.type === 'text' && part.text.length === 0) return;
+      content.push({ type: part.type, text: part.text, ...(providerOptions ? { providerOptions } : {}) });
+    };
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      const part: LanguageModelV3StreamPart = value;
       switch (part.type) {
-        case 'text-delta':
-          text += part.text;
-          emittedOutput = true;
-          options.onTextDelta(part.text);
+        case 'text-start':
+        case 'reasoning-start':
+          open.set(part.id, {
+            type: part.type === 'text-start' ? 'text' : 'reasoning',
+            text: '',
+            ...(part.providerMetadata ? { metadata: part.providerMetadata } : {}),
+          });
           break;
-        case 'tool-call':
+        case 'text-delta':
+        case 'reasoning-delta': {
+          const current = open.get(part.id);
+          if (current) {
+            current.text += part.delta;
+            if (part.providerMetadata) current.metadata = part.providerMetadata;
+          }
           emittedOutput = true;
+          if (part.type === 'text-delta') {
+            text += part.delta;
+            options.onTextDelta(part.delta);
+          }
+          break;
+        }
+        case 'text-end':
+        case 'reasoning-end':
+          close(part.id, part.providerMetadata);
+          break;
+        case 'tool-call': {
+          emittedOutput = true;
+          const parsed = parseToolInput(part.input);
           toolCalls.push({
             toolCallId: part.toolCallId,
             toolName: part.toolName,
-            input: part.input,
-            invalid: part.invalid === true,
-            ...(part.invalid === true ? { error: describeError(part.error) } : {}),
+            input: parsed.input,
+            invalid: !parsed.ok,
+            ...(parsed.ok ? {} : { error: parsed.error }),
+          });
+          content.push({
+            type: 'tool-call',
+            toolCallId: part.toolCallId,
+            toolName: part.toolName,
+            // why: vendors require tool-call input to be an object when it is sent back; an unreadable
+            // one is answered with a tool error, and the call is recorded with empty input.
+            input: parsed.ok ? parsed.input : {},
+            ...(part.providerMetadata ? { providerOptions: part.providerMetadata } : {}),
           });
           break;
-        case 'finish-step':
-          usage = { inputTokens: part.usage.inputTokens ?? 0, outputTokens: part.usage.outputTokens ?? 0 };
-          finishReason = part.finishReason;
+        }
+        case 'finish':
+          usage = {
+            inputTokens: part.usage.inputTokens.total ?? 0,
+            outputTokens: part.usage.outputTokens.total ?? 0,
+          };
+          finishReason = part.finishReason.unified;
           break;
         case 'error':
           failure ??= part.error;
           break;
-        case 'abort':
-          aborted = true;
-          break;
         default:
-          // Start and end markers, reasoning, tool input streaming: the assistant message carries them.
+          // Stream start, response metadata, tool input streaming, sources, files and raw chunks: nothing
+          // the loop needs.
           break;
       }
     }
+    for (const id of [...open.keys()]) close(id);
   } catch (error) {
     failure ??= error;
   }
-  if (aborted || options.abortSignal.aborted) return { status: 'aborted' };
+  if (options.abortSignal.aborted) return { status: 'aborted' };
   if (failure !== undefined) return { status: 'errored', error: failure, emittedOutput };
-  const response = await stream.response;
-  const assistantMessages = response.messages.filter((message) => message.role === 'assistant');
-  return { status: 'answered', result: { text, toolCalls, assistantMessages, usage, finishReason } };
+  return {
+    status: 'answered',
+    result: { text, toolCalls, assistantMessage: { role: 'assistant', content }, usage, finishReason },
+  };
+}
+
+/** The tool input as an object: empty input is `{}`; anything but a JSON object is invalid. */
+function parseToolInput(
+  raw: string,
+): { ok: true; input: unknown } | { ok: false; input: unknown; error: string } {
+  if (raw.trim() === '') return { ok: true, input: {} };
+  try {
+    const input: unknown = JSON.parse(raw);
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+      return { ok: false, input: raw, error: 'the arguments are not a JSON object' };
+    }
+    return { ok: true, input };
+  } catch (error) {
+    return { ok: false, input: raw, error: `the arguments are not valid JSON: ${(error as Error).message}` };
+  }
 }
 
 /** What to do about a failed call: retry it here, or fail the attempt (retryable or not). */

@@ -2,8 +2,8 @@
  * The `agent` executor: Warren's own agent loop on the model the hub assigned to the attempt, with the
  * built-in tools and the agent definition's MCP servers. Supports verify-fix rounds through `resume`.
  */
-import type { ModelMessage } from 'ai';
 import type { RetryPolicy } from '../../core/backoff.ts';
+import { InvalidInputError } from '../../core/errors.ts';
 import { runProcess } from '../run-process.ts';
 import {
   EXECUTOR_SPEC_VERSION,
@@ -21,6 +21,7 @@ import {
 } from './agent-definition.ts';
 import type { AgentTool, AgentToolContext } from './agent-tool.ts';
 import { buildFeedbackPrompt, buildSystemPrompt, buildTaskPrompt } from './build-agent-prompt.ts';
+import type { ConversationMessage } from './call-model.ts';
 import { createLanguageModel, resolveApiKeyOnRunner, type ApiKeyResolver } from './create-language-model.ts';
 import { startMcpServers } from './mcp/start-mcp-servers.ts';
 import { createSecretRedactor } from './redact-secrets.ts';
@@ -41,7 +42,7 @@ export interface AgentExecutorOptions {
 /** What the agent executor keeps between a run and its fix rounds. */
 interface AgentSession {
   definitionName: string;
-  messages: ModelMessage[];
+  messages: ConversationMessage[];
   steps: number;
   usage: BudgetSpend;
 }
@@ -63,9 +64,17 @@ const maxSummaryLength = 2_000;
 export function createAgentExecutor(options: AgentExecutorOptions = {}): Executor {
   const definitions = new Map<string, AgentDefinition>();
   definitions.set(DEFAULT_AGENT_NAME, agentDefinitionSchema.parse({ name: DEFAULT_AGENT_NAME }));
-  for (const input of options.agents ?? []) {
-    const definition = agentDefinitionSchema.parse(input);
-    definitions.set(definition.name, definition);
+  for (const [index, input] of (options.agents ?? []).entries()) {
+    const parsed = agentDefinitionSchema.safeParse(input);
+    if (!parsed.success) {
+      throw new InvalidInputError(
+        parsed.error.issues.map((issue) => ({
+          field: ['agents', index, ...issue.path].map(String).join('.'),
+          reason: issue.message,
+        })),
+      );
+    }
+    definitions.set(parsed.data.name, parsed.data);
   }
   const resolveApiKey = options.resolveApiKey ?? resolveApiKeyOnRunner;
   const retry = { ...defaultModelRetry, ...options.modelRetry };
@@ -103,8 +112,9 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
       Object.entries(context.env).filter(([name]) => !grantedNames.has(name)),
     );
 
-    const track = context.trackProcessGroup;
-    const trackProcessGroup = track ? { trackProcessGroup: (id: number) => track(id) } : {};
+    const trackProcessGroup = context.trackProcessGroup
+      ? { trackProcessGroup: (id: number) => context.trackProcessGroup!(id) }
+      : {};
     const toolContext: AgentToolContext = {
       worktreePath: context.worktreePath,
       env: context.env,
@@ -146,13 +156,11 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
       const messages = session ? [...session.messages] : [];
       if (session) {
         if (!context.feedback) return invalidInput('resume needs the failed verification round as feedback');
-        messages.push({
-          role: 'user',
-          content: redact(buildFeedbackPrompt(context.feedback, context.regressedCriteria)),
-        });
+        messages.push(userMessage(redact(buildFeedbackPrompt(context.feedback, context.regressedCriteria))));
       } else {
         const files = await listTrackedFiles(context);
-        messages.push({ role: 'user', content: redact(buildTaskPrompt(context.task, files)) });
+        messages.push({ role: 'system', content: redact(buildSystemPrompt(definition.systemPrompt)) });
+        messages.push(userMessage(redact(buildTaskPrompt(context.task, files))));
       }
       const spentThisAttempt = session?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
       const taskSpent = context.task.usage;
@@ -190,7 +198,6 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
           model: assignment.model,
           pricing: assignment.pricing,
         },
-        system: redact(buildSystemPrompt(definition.systemPrompt)),
         messages,
         tools,
         toolContext,
@@ -294,6 +301,10 @@ function toExecutorResult(
     case 'model-failed':
       return { status: 'failed', usage, error: { ...outcome.error, message: redact(outcome.error.message) } };
   }
+}
+
+function userMessage(text: string): ConversationMessage {
+  return { role: 'user', content: [{ type: 'text', text }] };
 }
 
 function invalidInput(message: string): ExecutorResult {

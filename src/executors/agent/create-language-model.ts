@@ -6,7 +6,7 @@ import { createAnthropic } from '@ai-sdk/anthropic';
 import { createGoogleGenerativeAI } from '@ai-sdk/google';
 import { createOpenAI } from '@ai-sdk/openai';
 import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
-import type { LanguageModel } from 'ai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ModelAssignment } from '../../core/model-endpoints.ts';
 
 /** Where an endpoint's API key comes from: the runner's environment, or a secret file on the runner. */
@@ -20,7 +20,7 @@ export type ApiKeyResolver = (endpoint: ApiKeySource) => Promise<string | undefi
 
 /** The result of {@link createLanguageModel}: the model, or why it cannot be built. */
 export type LanguageModelResult =
-  { ok: true; model: LanguageModel; apiKey?: string } | { ok: false; message: string };
+  { ok: true; model: LanguageModelV3; apiKey?: string } | { ok: false; message: string };
 
 /**
  * The default resolver: `apiKeyEnv` is read from the runner's own environment (never from the task's),

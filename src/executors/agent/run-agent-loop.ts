@@ -4,10 +4,16 @@
  *
  * The loop owns the conversation (`messages`), so a later verify-fix round continues it where it stopped.
  */
-import { jsonSchema, tool, type LanguageModel, type ModelMessage, type ToolSet } from 'ai';
+import type { LanguageModelV3 } from '@ai-sdk/provider';
 import type { ExecutorError, ExecutorEvent } from '../spec.ts';
 import type { AgentTool, AgentToolContext, AgentToolResult } from './agent-tool.ts';
-import { callModel, type ModelRetryOptions, type ModelToolCall } from './call-model.ts';
+import {
+  callModel,
+  type ConversationMessage,
+  type ModelRetryOptions,
+  type ModelTool,
+  type ModelToolCall,
+} from './call-model.ts';
 import {
   allowNextCall,
   checkMaxSteps,
@@ -36,12 +42,11 @@ export interface AgentLoopLimits extends ProgressLimits {
 
 /** Options of {@link runAgentLoop}. */
 export interface AgentLoopOptions {
-  model: LanguageModel;
+  model: LanguageModelV3;
   /** For usage events and the ledger. */
   modelInfo: { endpoint: string; model: string; pricing: ModelPricing };
-  system: string;
-  /** The conversation so far; the loop appends to it. */
-  messages: ModelMessage[];
+  /** The conversation so far, system message first; the loop appends to it. */
+  messages: ConversationMessage[];
   tools: AgentTool[];
   toolContext: AgentToolContext;
   limits: AgentLoopLimits;
@@ -82,7 +87,7 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
   const now = options.now ?? Date.now;
   const { limits, messages } = options;
   const toolsByName = new Map(options.tools.map((agentTool) => [agentTool.name, agentTool]));
-  const toolSet = toToolSet(options.tools);
+  const modelTools = toModelTools(options.tools);
   const tracker = createProgressTracker(limits);
   const usage: BudgetSpend = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
   const changedFiles = new Set<string>();
@@ -90,7 +95,7 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
   let steps = 0;
   // Estimating the next call's input: the last call's reported input tokens plus what was added since.
   let lastInputTokens: number | undefined;
-  let charactersSinceLastCall = charactersOf(options.system) + charactersOf(messages) + charactersOf(toolSet);
+  let charactersSinceLastCall = charactersOf(messages) + charactersOf(modelTools);
   const result = (outcome: AgentLoopOutcome): AgentLoopResult => ({
     outcome,
     steps,
@@ -124,9 +129,8 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
     options.toolContext.heartbeat(`step ${step}: asking ${options.modelInfo.model}`);
     const call = await callModel({
       model: options.model,
-      system: options.system,
       messages,
-      tools: toolSet,
+      tools: modelTools,
       maxOutputTokens: allowance.maxOutputTokens,
       abortSignal: options.toolContext.abortSignal,
       retry: options.retry,
@@ -159,19 +163,25 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
       model: options.modelInfo.model,
       endpoint: options.modelInfo.endpoint,
     });
-    messages.push(...answer.assistantMessages);
+    // why: vendors refuse an assistant message without content (an empty answer).
+    if (answer.assistantMessage.content.length > 0) messages.push(answer.assistantMessage);
     lastInputTokens = answer.usage.inputTokens > 0 ? answer.usage.inputTokens : undefined;
     charactersSinceLastCall =
       lastInputTokens === undefined
-        ? charactersOf(options.system) + charactersOf(messages) + charactersOf(toolSet)
-        : charactersOf(answer.assistantMessages);
+        ? charactersOf(messages) + charactersOf(modelTools)
+        : charactersOf(answer.assistantMessage);
 
     if (answer.toolCalls.length === 0) {
       if (answer.finishReason === 'length') {
         // The answer hit the output limit mid-sentence: ask for the rest rather than take half an answer.
-        const nudge: ModelMessage = {
+        const nudge: ConversationMessage = {
           role: 'user',
-          content: 'Your answer was cut off at the output limit. Continue where you stopped.',
+          content: [
+            {
+              type: 'text',
+              text: 'Your answer was cut off at the output limit. Continue where you stopped.',
+            },
+          ],
         };
         messages.push(nudge);
         charactersSinceLastCall += charactersOf(nudge);
@@ -210,7 +220,7 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
       toolResults.push({ call: toolCall, result: { ...toolResult, output } });
       if (options.toolContext.abortSignal.aborted) break;
     }
-    const toolMessage: ModelMessage = {
+    const toolMessage: ConversationMessage = {
       role: 'tool',
       content: toolResults.map(({ call: toolCall, result: toolResult }) => ({
         type: 'tool-result',
@@ -272,16 +282,14 @@ async function runToolCall(
   }
 }
 
-/** The tools as AI SDK tool definitions, without `execute`: the loop runs them itself. */
-function toToolSet(tools: AgentTool[]): ToolSet {
-  return Object.fromEntries(
-    tools.map((agentTool) => [
-      agentTool.name,
-      // why: no schema validation in the SDK: our tools check their input and answer the model with an
-      // error naming the field, instead of the SDK marking the call invalid without a reason.
-      tool({ description: agentTool.description, inputSchema: jsonSchema(agentTool.inputJsonSchema) }),
-    ]),
-  );
+/** The tools as offered to the model. The loop runs them itself and checks their input itself. */
+function toModelTools(tools: AgentTool[]): ModelTool[] {
+  return tools.map((agentTool) => ({
+    type: 'function',
+    name: agentTool.name,
+    description: agentTool.description,
+    inputSchema: agentTool.inputJsonSchema,
+  }));
 }
 
 function capOutput(output: string): string {
