@@ -145,6 +145,7 @@ async function streamOnce(options: CallModelOptions): Promise<StreamAttempt> {
       const { done, value } = await reader.read();
       if (done) break;
       const part: LanguageModelV3StreamPart = value;
+      // eslint-disable-next-line @typescript-eslint/switch-exhaustiveness-check -- the rest is ignored (default)
       switch (part.type) {
         case 'text-start':
         case 'reasoning-start':
