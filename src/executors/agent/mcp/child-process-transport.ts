@@ -110,7 +110,7 @@ export function createChildProcessTransport(options: ChildProcessTransportOption
     stderrTail: () => stderr.trim(),
 
     start() {
-      if (child) throw new Error('the MCP server process was already started');
+      if (child) return Promise.reject(new Error('the MCP server process was already started'));
       return new Promise<void>((resolve, reject) => {
         let spawned: ChildProcessWithoutNullStreams;
         try {
@@ -156,7 +156,14 @@ export function createChildProcessTransport(options: ChildProcessTransportOption
           notifyClosed();
         });
         spawned.stdout.on('data', (chunk: Buffer) => {
-          readBuffer.append(chunk);
+          try {
+            readBuffer.append(chunk);
+          } catch (error) {
+            // One message past the SDK's 10 MB buffer: the stream cannot be resynchronised; stop the server.
+            transport.onerror?.(error instanceof Error ? error : new Error(String(error)));
+            void transport.close();
+            return;
+          }
           for (;;) {
             let message: JSONRPCMessage | null;
             try {

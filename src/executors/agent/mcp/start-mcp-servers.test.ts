@@ -515,6 +515,18 @@ describe('startMcpServers', () => {
     });
   });
 
+  it('throws McpStartError naming an http server that cannot be reached', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const url = `http://127.0.0.1:${port}/mcp`;
+    const error = await expectStartError(start({ servers: [config({ name: 'remote', url })] }));
+    expect(error.failures).toEqual([
+      { server: 'remote', message: expect.stringContaining(`no MCP answer from ${url}: fetch failed`) },
+    ]);
+  });
+
   /** Every process group the activation tracked is untracked and has no live leader. */
   async function expectAllGroupsGone(): Promise<void> {
     for (const [processGroupId, state] of trackedGroups) {

@@ -127,7 +127,8 @@ type StartOutcome =
  * Starts all `servers` in parallel, each within its startup timeout (default 30 s), and returns their
  * tools. With the default `fail-activation` policy the first failure stops the other starts, the servers
  * that did start are closed, and {@link McpStartError} names each failed server with its stderr tail.
- * Every text given back (tool output, errors, stderr) has the granted secret values redacted.
+ * Every text given back (tool output, errors, stderr) has the granted secret values redacted. The tool
+ * list is taken once at start; `tools/list_changed` notifications are not followed within an activation.
  */
 export async function startMcpServers(options: StartMcpServersOptions): Promise<McpActivation> {
   const policy = options.onServerFailure ?? 'fail-activation';
@@ -338,11 +339,28 @@ function toStartFailure(
     message = error.message.replace(`MCP server "${config.name}": `, '');
   } else if (processTransport?.exit && processTransport.pid !== undefined) {
     message = `the process ended before the server was ready (${describeExit(processTransport.exit)})`;
+  } else if (config.transport === 'http') {
+    message = `no MCP answer from ${config.url}: ${describeError(error)}`;
   } else {
-    message = error instanceof Error ? error.message : String(error);
+    message = describeError(error);
   }
   const stderrTail = redact(processTransport?.stderrTail() ?? '').slice(-maxQuotedStderrCharacters);
   return { server: config.name, message: redact(message), ...(stderrTail ? { stderrTail } : {}) };
+}
+
+/** The message of an error and of its causes (`fetch failed: connect ECONNREFUSED 127.0.0.1:9`). */
+function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return typeof error === 'string' ? error : 'unknown error';
+  const messages: string[] = [];
+  // why: three levels reach the system error under fetch's and undici's wrappers; deeper is noise.
+  for (
+    let current: unknown = error;
+    current instanceof Error && messages.length < 3;
+    current = current.cause
+  ) {
+    messages.push(current.message);
+  }
+  return [...new Set(messages)].join(': ');
 }
 
 function describeFailure(failure: McpServerStartFailure): string {
