@@ -11,6 +11,8 @@ import type { ExecutorContext, ExecutorEvent, ExecutorResult } from '../executor
 import {
   commitAll,
   createWorktree,
+  restoreWorktree,
+  snapshotWorktree,
   ensureMirror,
   fetchMirror,
   GitError,
@@ -22,6 +24,7 @@ import {
   type Mirror,
 } from '../vcs/index.ts';
 import { createAttemptLog } from './create-attempt-log.ts';
+import { createUsageReporter } from './create-usage-reporter.ts';
 import { removeAttemptWorktree } from './remove-attempt-worktree.ts';
 import type { HeldAttemptRecord, RunnerStateFile } from './runner-state-file.ts';
 import { verifyCriteria } from './verify-criteria.ts';
@@ -50,6 +53,11 @@ export interface RunAttemptOptions {
   config: RunnerConfig;
   /** Environment granted to the task, over the defaults (PATH, HOME, TMPDIR, LANG). */
   env?: Record<string, string>;
+  /**
+   * Secrets by grant (`{ 'github:read': { GITHUB_TOKEN: '…' } }`). A task gets the variables of the grants
+   * it holds, in its environment and for the tool servers whose grants allow them; nothing else.
+   */
+  grantSecrets?: GrantSecrets;
   /** How long a failed attempt's worktree is kept for inspection; 0 removes it at once. */
   keepFailedWorktreesMs: number;
   logger: Logger;
@@ -79,6 +87,23 @@ export interface AttemptRun {
   interrupt(reason: AttemptInterruption): void;
   /** Resolves when the attempt has been reported and cleaned up. Never rejects. */
   finished: Promise<AttemptOutcome>;
+}
+
+/** Secret environment variables by grant, as the runner holds them. */
+export type GrantSecrets = Record<string, Record<string, string>>;
+
+/** The grants of `secrets` the task holds. */
+export function secretsForGrants(grants: readonly string[], secrets: GrantSecrets): GrantSecrets {
+  return Object.fromEntries(
+    grants.flatMap((grant) => (secrets[grant] ? [[grant, { ...secrets[grant] }] as const] : [])),
+  );
+}
+
+/** Descriptions of criteria that passed in `before` and fail in `after`. */
+export function regressedCriteria(before: VerificationRound, after: VerificationRound): string[] {
+  return after.criteria
+    .filter((result, index) => !result.passed && before.criteria[index]?.passed === true)
+    .map((result) => result.description);
 }
 
 /** Why the attempt's abort signal fired. */
@@ -134,6 +159,20 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       try {
         await client.attempts.appendLogs(attemptId, { leaseToken, entries });
       } catch (error) {
+        if (error instanceof LeaseLostError) interrupt('lease_lost', error.message);
+        else throw error;
+      }
+    },
+  });
+
+  const usage = createUsageReporter({
+    logger,
+    send: async (records) => {
+      if (interruption?.kind === 'lease_lost') return;
+      try {
+        await client.attempts.recordUsage(attemptId, { leaseToken, records });
+      } catch (error) {
+        // why: a lost lease refuses the records for good; they are dropped, not retried.
         if (error instanceof LeaseLostError) interrupt('lease_lost', error.message);
         else throw error;
       }
@@ -240,6 +279,22 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
     return () => save((groups) => groups.filter((candidate) => candidate.id !== processGroupId));
   }
 
+  /** Runs the executor; a throw (a bug in the executor) becomes a retryable failure. */
+  async function runExecutor(name: string, run: () => Promise<ExecutorResult>): Promise<ExecutorResult> {
+    try {
+      return await run();
+    } catch (error) {
+      return {
+        status: 'failed',
+        error: {
+          kind: 'executor_failed',
+          retryable: true,
+          message: `executor ${name} threw: ${error instanceof Error ? error.message : String(error)}`,
+        },
+      };
+    }
+  }
+
   async function execute(): Promise<Decision> {
     const executor = options.executors.get(task.executor);
     if (!executor) {
@@ -296,6 +351,9 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       LANG: process.env.LANG ?? 'C.UTF-8',
       ...options.env,
     };
+    // Credentials reach the executor only through the task's grants (see RunAttemptOptions.grantSecrets).
+    const grantSecrets = secretsForGrants(task.grants, options.grantSecrets ?? {});
+    for (const variables of Object.values(grantSecrets)) Object.assign(env, variables);
 
     progress = `running ${executor.name}`;
     // why: send narration first so watchers see it before the phase change it led to.
@@ -324,66 +382,108 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       emit: (event) => onExecutorEvent(event),
       trackProcessGroup,
       logger: logger.child({ executor: executor.name }),
+      ...(work.model ? { model: work.model } : {}),
+      grantSecrets,
     };
-    let executorResult: ExecutorResult;
-    try {
-      executorResult = await executor.run(context);
-    } catch (error) {
-      executorResult = {
-        status: 'failed',
-        error: {
-          kind: 'executor_failed',
-          retryable: true,
-          message: `executor ${executor.name} threw: ${error instanceof Error ? error.message : String(error)}`,
-        },
-      };
-    }
+    let executorResult = await runExecutor(executor.name, () => executor.run(context));
     if (interruption) return interrupted();
     if (executorResult.status === 'failed') {
       log.system(`${executor.name} failed: ${executorResult.error.message.split('\n')[0] ?? ''}`);
       return failed(executorResult.error);
     }
-    const summary = executorResult.summary;
+    let summary = executorResult.summary;
     log.system(`${executor.name} finished${summary ? `: ${summary}` : ''}`);
 
+    // Verify, and while criteria fail and fix rounds are left, hand the evidence back to the executor.
+    // A fix round that breaks a criterion which had passed is undone, so rounds never regress.
     const criteria = task.successCriteria;
-    progress = `verifying ${criteria.length} criteri${criteria.length === 1 ? 'on' : 'a'}`;
-    await log.flush();
-    await callHub(() =>
-      client.attempts.setPhase(attemptId, { leaseToken, phase: 'verifying', message: progress }),
-    );
-    log.system(`verifying ${criteria.length} criteri${criteria.length === 1 ? 'on' : 'a'}`);
-    const round = await verifyCriteria({
-      criteria,
-      worktreePath: worktree.path,
-      env,
-      abortSignal: controller.signal,
-      onCriterionStart: (criterion, index) =>
-        log.system(`checking criterion ${index + 1}: ${criterion.description}`),
-      onOutput: (stream, text) => log.write(stream, text),
-      trackProcessGroup,
-    });
-    if (interruption) return interrupted([round]);
-    for (const [index, result] of round.criteria.entries()) {
-      const verdict = result.passed
-        ? 'passed'
-        : result.timedOut
-          ? 'timed out'
-          : `failed (exit ${result.exitCode})`;
-      log.system(`criterion ${index + 1} ${verdict}: ${result.description}`);
-    }
-    if (!round.passed) {
-      const failing = round.criteria.filter((result) => !result.passed);
-      return failed(
-        {
-          kind: 'verification_failed',
-          retryable: true,
-          message: `${failing.length} of ${round.criteria.length} success criteria failed: ${failing
-            .map((result) => `"${result.description}"`)
-            .join(', ')}`,
-        },
-        [round],
+    const rounds: VerificationRound[] = [];
+    let session = executorResult.session;
+    let reference: { round: VerificationRound; snapshot: string } | undefined;
+    let regressed: string[] = [];
+    for (let roundNumber = 1; ; roundNumber += 1) {
+      progress = `verifying ${criteria.length} criteri${criteria.length === 1 ? 'on' : 'a'}${roundNumber > 1 ? ` (round ${roundNumber})` : ''}`;
+      await log.flush();
+      await callHub(() =>
+        client.attempts.setPhase(attemptId, { leaseToken, phase: 'verifying', message: progress }),
       );
+      log.system(progress);
+      const round = await verifyCriteria({
+        criteria,
+        round: roundNumber,
+        worktreePath: worktree.path,
+        env,
+        abortSignal: controller.signal,
+        onCriterionStart: (criterion, index) =>
+          log.system(`checking criterion ${index + 1}: ${criterion.description}`),
+        onOutput: (stream, text) => log.write(stream, text),
+        trackProcessGroup,
+      });
+      rounds.push(round);
+      if (interruption) return interrupted(rounds);
+      for (const [index, result] of round.criteria.entries()) {
+        const verdict = result.passed
+          ? 'passed'
+          : result.timedOut
+            ? 'timed out'
+            : `failed (exit ${result.exitCode})`;
+        log.system(`criterion ${index + 1} ${verdict}: ${result.description}`);
+      }
+      if (round.passed) break;
+
+      regressed = reference ? regressedCriteria(reference.round, round) : [];
+      if (regressed.length > 0 && reference) {
+        log.system(
+          `round ${roundNumber} broke ${regressed.length} criteri${regressed.length === 1 ? 'on' : 'a'} that had passed; undoing that round's changes`,
+        );
+        await restoreWorktree(worktree.path, reference.snapshot, controller.signal);
+      }
+      const fixRoundsUsed = roundNumber - 1;
+      if (!executor.resume || session === undefined || fixRoundsUsed >= task.fixRounds) {
+        const failing = round.criteria.filter((result) => !result.passed);
+        const why =
+          !executor.resume || session === undefined
+            ? ''
+            : fixRoundsUsed > 0
+              ? ` after ${fixRoundsUsed} fix round${fixRoundsUsed === 1 ? '' : 's'}`
+              : '';
+        return failed(
+          {
+            kind: 'verification_failed',
+            retryable: true,
+            message: `${failing.length} of ${round.criteria.length} success criteria failed${why}: ${failing
+              .map((result) => `"${result.description}"`)
+              .join(', ')}`,
+          },
+          rounds,
+        );
+      }
+      if (regressed.length === 0) {
+        reference = { round, snapshot: await snapshotWorktree(worktree.path, controller.signal) };
+      }
+      const feedback = reference?.round ?? round;
+      progress = `fix round ${fixRoundsUsed + 1} of ${task.fixRounds}`;
+      await log.flush();
+      await callHub(() =>
+        client.attempts.setPhase(attemptId, { leaseToken, phase: 'running', message: progress }),
+      );
+      log.system(`${progress}: handing the failed criteria back to ${executor.name}`);
+      const resume = executor.resume.bind(executor);
+      const resumed: ExecutorResult = await runExecutor(executor.name, () =>
+        resume(
+          { ...context, feedback, ...(regressed.length > 0 ? { regressedCriteria: regressed } : {}) },
+          session,
+        ),
+      );
+      if (interruption) return interrupted(rounds);
+      if (resumed.status === 'failed') {
+        log.system(`${executor.name} failed in ${progress}: ${resumed.error.message.split('\n')[0] ?? ''}`);
+        return failed(resumed.error, rounds);
+      }
+      executorResult = resumed;
+      session = resumed.session;
+      summary = resumed.summary ?? summary;
+      log.system(`${executor.name} finished ${progress}${resumed.summary ? `: ${resumed.summary}` : ''}`);
     }
     // why: the time limit covers the work and its verification; committing and pushing verified work
     // must not be cut short by it (git has its own time limits).
@@ -400,7 +500,7 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       return {
         status: 'succeeded',
         result: { ...resultBase, changedFiles: [], pushed: false },
-        verification: [round],
+        verification: rounds,
       };
     }
     log.system(
@@ -419,16 +519,16 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
           retryable: false,
           message: `the commit adds ${findings.length} possible secret${findings.length === 1 ? '' : 's'}; it was not pushed:\n${listed}`,
         },
-        [round],
+        rounds,
       );
     }
 
     // Fencing: confirm the lease right before the one step that changes the source repository.
     await heartbeat();
-    if (interruption) return interrupted([round]);
+    if (interruption) return interrupted(rounds);
     if (Date.now() - lastLeaseConfirmedAt > config.leaseMs) {
       interrupt('lease_lost', 'the lease could not be confirmed before pushing');
-      return interrupted([round]);
+      return interrupted(rounds);
     }
     log.system(`pushing ${branch}`);
     const push = await pushBranch({ worktreePath: worktree.path, remote: task.repo, branch, force: true });
@@ -439,14 +539,14 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
           retryable: true,
           message: `the source repository refused branch ${branch}: ${push.reason}`,
         },
-        [round],
+        rounds,
       );
     }
     log.system(`pushed ${branch} (${push.sha.slice(0, 12)})`);
     return {
       status: 'succeeded',
       result: { ...resultBase, commitSha: commit.sha, changedFiles: commit.changedFiles, pushed: true },
-      verification: [round],
+      verification: rounds,
     };
   }
 
@@ -470,6 +570,15 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
         break;
       case 'usage':
         logger.debug({ inputTokens: event.inputTokens, outputTokens: event.outputTokens }, 'model usage');
+        if (event.endpoint && event.model) {
+          usage.add({
+            endpoint: event.endpoint,
+            model: event.model,
+            inputTokens: event.inputTokens,
+            outputTokens: event.outputTokens,
+            costUsd: event.costUsd ?? 0,
+          });
+        }
         break;
       case 'step-end':
         progress = `step ${event.step} done${event.description ? `: ${event.description}` : ''}`;
@@ -507,8 +616,10 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       };
     } else {
       await log.flush();
+      await usage.flush();
       outcome = await report(decision);
     }
+    usage.close();
     clearInterval(heartbeatTimer);
     log.discard();
     await cleanUp(outcome);

@@ -38,7 +38,9 @@ describe('parseRunnerConfig', () => {
     const read = () =>
       parseRunnerConfig({ grants: { 'github:read': { GITHUB_TOKEN: { fromEnv: 'UNSET_VARIABLE_X' } } } }, {});
     expect(read).toThrow(InvalidInputError);
-    expect(read).toThrow('runner.grants.github:read.GITHUB_TOKEN: environment variable UNSET_VARIABLE_X is not set');
+    expect(read).toThrow(
+      'runner.grants.github:read.GITHUB_TOKEN: environment variable UNSET_VARIABLE_X is not set',
+    );
   });
 
   it('refuses inline secret values and bad agent definitions, naming the fields', () => {

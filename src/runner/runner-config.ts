@@ -15,14 +15,16 @@ import { agentDefinitionSchema, type AgentDefinitionInput } from '../executors/a
 import type { GrantSecrets } from './run-attempt.ts';
 
 const secretSourceSchema = z.union([
-  z.strictObject({ fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name') }),
+  z.strictObject({
+    fromEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'),
+  }),
   z.strictObject({ fromFile: z.string().startsWith('/', 'must be an absolute path') }),
 ]);
 
-const grantNameSchema = z
+const grantNameSchema = z.string().regex(/^[a-z0-9][a-z0-9._:/-]*$/, 'must be a grant such as "github:read"');
+const variableNameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9._:/-]*$/, 'must be a grant such as "github:read"');
-const variableNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
+  .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
 /** The `runner` section as written in the file. */
 export const runnerFileConfigSchema = z.strictObject({
@@ -63,7 +65,8 @@ export function parseRunnerConfig(
       if ('fromEnv' in source) {
         const value = environment[source.fromEnv];
         if (value) grantSecrets[grant][name] = value;
-        else issues.push({ field, reason: `environment variable ${source.fromEnv} is not set on this runner` });
+        else
+          issues.push({ field, reason: `environment variable ${source.fromEnv} is not set on this runner` });
       } else {
         try {
           const value = readFileSync(source.fromFile, 'utf8').trim();

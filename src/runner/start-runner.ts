@@ -8,11 +8,13 @@ import { LeaseLostError, UnauthorizedError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { sleep } from '../core/sleep.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
+import type { AgentDefinitionInput } from '../executors/agent/agent-definition.ts';
+import { createAgentExecutor } from '../executors/agent/create-agent-executor.ts';
 import { createShellExecutor } from '../executors/shell/create-shell-executor.ts';
 import type { Executor } from '../executors/spec.ts';
 import { collectOrphanWorktrees, createKeyedLock, runGit, type Mirror } from '../vcs/index.ts';
 import { removeAttemptWorktree } from './remove-attempt-worktree.ts';
-import { runAttempt, type AttemptRun, type RunnerDirectories } from './run-attempt.ts';
+import { runAttempt, type AttemptRun, type GrantSecrets, type RunnerDirectories } from './run-attempt.ts';
 import { createRunnerStateFile } from './runner-state-file.ts';
 import { killRecordedProcessGroup } from './process-groups.ts';
 
@@ -30,8 +32,15 @@ export interface StartRunnerOptions {
   capabilities?: string[];
   /** Attempts run at once. Default 1. */
   slots?: number;
-  /** Executors offered. Default `[createShellExecutor()]`. */
+  /** Executors offered. Default: `shell`, and `agent` with {@link StartRunnerOptions.agents}. */
   executors?: Executor[];
+  /** Agent definitions of the default `agent` executor (besides its built-in `default`). */
+  agents?: AgentDefinitionInput[];
+  /**
+   * Secrets by grant: `{ 'github:read': { GITHUB_TOKEN: '…' } }`. A task gets the variables of the grants it
+   * holds (and its MCP servers those their own grants allow); no other secret reaches a task.
+   */
+  grantSecrets?: GrantSecrets;
   /** How long a failed attempt's worktree is kept for inspection. Default 24 hours; 0 removes it at once. */
   keepFailedWorktreesMs?: number;
   /** Long-poll wait of each claim request. Default 30 s (the hub's maximum). */
@@ -124,7 +133,10 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
   const lock = createKeyedLock();
   const stateFile = createRunnerStateFile(path.join(workDir, 'state.json'));
 
-  const executors = await availableExecutors(options.executors ?? [createShellExecutor()], logger);
+  const executors = await availableExecutors(
+    options.executors ?? [createShellExecutor(), createAgentExecutor({ agents: options.agents })],
+    logger,
+  );
   const registry = createExecutorRegistry(executors);
   const capabilities = [
     ...new Set([...(options.capabilities ?? []), ...registry.names().map((name) => `executor:${name}`)]),
@@ -214,6 +226,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
             directories,
             config,
             env: options.env,
+            grantSecrets: options.grantSecrets,
             keepFailedWorktreesMs,
             logger,
           }),
