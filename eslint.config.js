@@ -37,7 +37,9 @@ const boundaryConfigs = Object.entries(allowedImports).map(([component, allowed]
           paths:
             component === 'core' ? ioModules.map((name) => ({ name, message: 'src/core does no I/O.' })) : [],
           patterns: forbidden.map((name) => ({
-            group: [`**/${name}/*`, `**/${name}`],
+            // why: relative paths only; a bare `**/client/*` would also match npm paths such as
+            // `@modelcontextprotocol/sdk/client/index.js`.
+            group: [`../**/${name}/*`, `../**/${name}`, `./${name}/*`],
             message: `src/${component} may not import src/${name} (one-way arrows, see STYLE.md).`,
           })),
         },

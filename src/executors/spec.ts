@@ -12,6 +12,9 @@ import type { Task, VerificationRound } from '../core/types.ts';
 /** The spec version this file describes. */
 export const EXECUTOR_SPEC_VERSION = 'v1';
 
+/** Secret environment variables by grant: `{ 'github:read': { GITHUB_TOKEN: '…' } }`. */
+export type GrantSecrets = Record<string, Record<string, string>>;
+
 /** Token usage and cost of model calls. */
 export interface ExecutorUsage {
   inputTokens: number;
@@ -92,7 +95,7 @@ export interface ExecutorContext {
    * Secret environment variables of the task's grants, by grant (`{ 'github:read': { GITHUB_TOKEN } }`).
    * Only grants the task holds are present. Executors hand each tool server only what its grants allow.
    */
-  grantSecrets?: Record<string, Record<string, string>>;
+  grantSecrets?: GrantSecrets;
   /** Tells the runner the executor is alive, with an optional progress message. */
   heartbeat(progress?: string): void;
   /** Emits a normalised event. */

@@ -7,7 +7,7 @@ import { formatIssues, LeaseLostError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AttemptError, TaskResult, VerificationRound } from '../core/types.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
-import type { ExecutorContext, ExecutorEvent, ExecutorResult } from '../executors/spec.ts';
+import type { ExecutorContext, ExecutorEvent, ExecutorResult, GrantSecrets } from '../executors/spec.ts';
 import {
   commitAll,
   createWorktree,
@@ -89,8 +89,7 @@ export interface AttemptRun {
   finished: Promise<AttemptOutcome>;
 }
 
-/** Secret environment variables by grant, as the runner holds them. */
-export type GrantSecrets = Record<string, Record<string, string>>;
+export type { GrantSecrets };
 
 /** The grants of `secrets` the task holds. */
 export function secretsForGrants(grants: readonly string[], secrets: GrantSecrets): GrantSecrets {

@@ -271,7 +271,7 @@ describe('the agent executor against the scripted model server', () => {
     const result = await executor().run(context);
     expect(result.status).toBe('succeeded');
     const lastRequest = server!.requests.at(-1)!;
-    expect(lastToolResult(lastRequest)?.output).toContain('token=[redacted]');
+    expect(lastToolResult(lastRequest)?.output).toContain('token=[REDACTED]');
     for (const request of server!.requests) expect(allText(request)).not.toContain(secretToken);
     expect(JSON.stringify(events)).not.toContain(secretToken);
   });

@@ -1,24 +1,38 @@
 /**
- * Redaction of secret values (granted credentials, API keys) from text before it reaches a model, a log
- * line or an event.
+ * Removal of secret values from text that leaves the runner's trust boundary: tool output given to a
+ * model, error messages, logs.
  */
 
-/** The placeholder a secret is replaced with. */
-export const REDACTED = '[redacted]';
+/** What a secret value is replaced with. */
+export const REDACTED = '[REDACTED]';
+
+/**
+ * Replaces every occurrence of each secret value in `text` with {@link REDACTED}, also in the escaped
+ * form a value takes inside a JSON string (a token with a quote or backslash, printed by `JSON.stringify`).
+ * Longer values are replaced first, so a secret that contains another is removed whole. Empty values are
+ * ignored.
+ */
+export function redactSecrets(text: string, secretValues: readonly string[]): string {
+  if (secretValues.length === 0 || text === '') return text;
+  const forms = new Set<string>();
+  for (const value of secretValues) {
+    if (value === '') continue;
+    forms.add(value);
+    forms.add(JSON.stringify(value).slice(1, -1));
+  }
+  let redacted = text;
+  for (const form of [...forms].sort((left, right) => right.length - left.length)) {
+    if (form !== '' && redacted.includes(form)) redacted = redacted.split(form).join(REDACTED);
+  }
+  return redacted;
+}
 
 // why: shorter values (a "1", a "true") would blank out ordinary text; real credentials are far longer.
 const minSecretLength = 6;
 
-/** Returns a function that replaces every occurrence of the given secret values with {@link REDACTED}. */
-export function createSecretRedactor(secrets: string[]): (text: string) => string {
-  const values = [...new Set(secrets.filter((secret) => secret.length >= minSecretLength))].sort(
-    (left, right) => right.length - left.length,
-  );
+/** A redactor bound to a set of secret values; values shorter than six characters are not treated as secrets. */
+export function createSecretRedactor(secretValues: readonly string[]): (text: string) => string {
+  const values = [...new Set(secretValues.filter((value) => value.length >= minSecretLength))];
   if (values.length === 0) return (text) => text;
-  const pattern = new RegExp(values.map(escapeRegExp).join('|'), 'g');
-  return (text) => text.replace(pattern, REDACTED);
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return (text) => redactSecrets(text, values);
 }

@@ -1,12 +1,11 @@
 /**
  * One tool of a connected MCP server, offered to the model as an {@link AgentTool} named `server__tool`.
  */
-// eslint-disable-next-line no-restricted-imports -- the MCP SDK's client, not src/client
 import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { sha256 } from '../../../core/sha256.ts';
 import type { AgentTool, AgentToolResult } from '../agent-tool.ts';
-import { redactSecrets } from './redact-secrets.ts';
+import { redactSecrets } from '../redact-secrets.ts';
 
 /** What a wrapped MCP tool needs from its server's connection. */
 export interface McpToolOptions {

@@ -6,12 +6,9 @@
  * environment and the server's own plain `env`; the runner's `process.env` is never read here.
  */
 import type { HttpMcpServerConfig, McpServerConfig, StdioMcpServerConfig } from './mcp-server-config.ts';
+import type { GrantSecrets } from '../../spec.ts';
 
-/**
- * The runner's secrets table: for each grant, the environment variables it provides and their secret
- * values, e.g. `{ 'github:read': { GITHUB_TOKEN: 'ghp_…' } }`. A grant without an entry provides nothing.
- */
-export type GrantSecrets = Record<string, Record<string, string>>;
+export type { GrantSecrets };
 
 /** Who asks (the server) and what may be given (the task's grants and the runner's secrets). */
 export interface GrantInput<Server extends Pick<McpServerConfig, 'name' | 'grants'> = McpServerConfig> {

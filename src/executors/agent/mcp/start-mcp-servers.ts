@@ -10,9 +10,7 @@
  * stderr is kept as a capped tail for error messages; it leads its own process group, which is killed on
  * close.
  */
-// eslint-disable-next-line no-restricted-imports -- the MCP SDK's client, not src/client
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-// eslint-disable-next-line no-restricted-imports -- the MCP SDK's client, not src/client
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Tool } from '@modelcontextprotocol/sdk/types.js';
@@ -28,7 +26,7 @@ import {
 } from './grant-environment.ts';
 import { McpStartError, type McpServerStartFailure } from './mcp-start-error.ts';
 import type { McpServerConfig } from './mcp-server-config.ts';
-import { redactSecrets } from './redact-secrets.ts';
+import { redactSecrets } from '../redact-secrets.ts';
 
 /**
  * What to do when a server does not start.
