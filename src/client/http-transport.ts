@@ -11,7 +11,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 
 /** One request as the client sends it. */
 export interface HttpExchange {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Path and query string, appended to the hub's base URL. */
   path: string;
   headers: Record<string, string>;

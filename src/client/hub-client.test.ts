@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   InvalidInputError,
   LeaseLostError,
+  NotFoundError,
   TaskNotFoundError,
   UnauthorizedError,
   UnavailableError,
@@ -111,6 +112,41 @@ describe('createHubClient', () => {
     ]);
     expect(JSON.parse(received[0]!.body)).toMatchObject({ leaseToken: 'lease_1', claim: { limit: 3 } });
     expect(JSON.parse(received[1]!.body)).toMatchObject({ claim: { limit: 1 } });
+  });
+
+  it('puts, lists and deletes endpoints, and records usage, on their routes', async () => {
+    const endpoint = {
+      name: 'local',
+      provider: 'openai-compatible',
+      baseUrl: 'http://127.0.0.1:11434/v1',
+      models: [{ id: 'm', tier: 'cheap', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 }],
+    };
+    const url = await serve((request, response) => {
+      if (request.method === 'PUT')
+        return json(response, 201, { endpoint: { ...endpoint, status: 'unknown' }, created: true });
+      if (request.method === 'GET')
+        return json(response, 200, { endpoints: [{ ...endpoint, status: 'up' }] });
+      if (request.url.endsWith('/usage')) return response.writeHead(204).end();
+      return json(response, 404, { error: { code: 'not_found', message: 'endpoint ghost not found' } });
+    });
+    const client = createHubClient({ baseUrl: url, token: 't', retry: fastRetry });
+    const { name: _name, ...body } = endpoint;
+    const put = await client.endpoints.put('local', body as never);
+    expect(put).toMatchObject({ created: true, endpoint: { name: 'local', status: 'unknown' } });
+    expect(await client.endpoints.list()).toEqual([{ ...endpoint, status: 'up' }]);
+    const missing = await client.endpoints.delete('ghost').catch((error: unknown) => error);
+    expect(missing).toBeInstanceOf(NotFoundError);
+    expect((missing as NotFoundError).resource).toBe('endpoint');
+    const records = [{ endpoint: 'local', model: 'm', inputTokens: 3, outputTokens: 4, costUsd: 0 }];
+    await client.attempts.recordUsage('att_1', { leaseToken: 'lease_1', records });
+    expect(received.map((request) => `${request.method} ${request.url}`)).toEqual([
+      'PUT /v1/endpoints/local',
+      'GET /v1/endpoints',
+      'DELETE /v1/endpoints/ghost',
+      'POST /v1/attempts/att_1/usage',
+    ]);
+    expect(JSON.parse(received[0]!.body)).toEqual(body);
+    expect(JSON.parse(received[3]!.body)).toEqual({ leaseToken: 'lease_1', records });
   });
 
   it('rebuilds InvalidInputError with its field issues', async () => {

@@ -7,9 +7,13 @@ import type {
   attemptHeartbeatRequestSchema,
   attemptLogsRequestSchema,
   attemptPhaseRequestSchema,
+  attemptUsageRequestSchema,
   claimRequestSchema,
   ClaimedWork,
   ClaimResult,
+  EndpointList,
+  EndpointPut,
+  EndpointWithHealth,
   runnerCreateRequestSchema,
   RunnerCreated,
   RunnerHeartbeatResult,
@@ -23,6 +27,7 @@ import type {
 import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
 import { TaskNotFoundError, UnavailableError, WarrenError } from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
+import type { ModelEndpointInput } from '../core/model-endpoints.ts';
 import { sleep } from '../core/sleep.ts';
 import type {
   Attempt,
@@ -199,6 +204,15 @@ export interface HubClient {
       request: z.input<typeof attemptLogsRequestSchema>,
       options?: RequestOptions,
     ): Promise<void>;
+    /**
+     * Adds model calls to the cost ledger (at most 1000 records per call); the hub adds them to the
+     * attempt's and the task's usage totals.
+     */
+    recordUsage(
+      attemptId: string,
+      request: z.input<typeof attemptUsageRequestSchema>,
+      options?: RequestOptions,
+    ): Promise<void>;
     complete(
       attemptId: string,
       request: Omit<z.input<typeof attemptCompleteRequestSchema>, 'claim'>,
@@ -225,6 +239,22 @@ export interface HubClient {
       options?: RequestOptions,
     ): Promise<AttemptEndAndClaimResult>;
   };
+  /** Model endpoints (admin token). API keys are never sent: only where runners and the hub find them. */
+  readonly endpoints: {
+    /** Every endpoint with its health, by name. */
+    list(options?: RequestOptions): Promise<EndpointWithHealth[]>;
+    /**
+     * Creates or replaces the endpoint `name` (the body's `name` may be left out); throws
+     * InvalidInputError naming the bad field.
+     */
+    put(
+      name: string,
+      endpoint: Omit<ModelEndpointInput, 'name'> & { name?: string },
+      options?: RequestOptions,
+    ): Promise<EndpointPut>;
+    /** Deletes an endpoint; throws NotFoundError when there is none. */
+    delete(name: string, options?: RequestOptions): Promise<void>;
+  };
   /** `GET /healthz`: whether the hub process answers. */
   health(options?: RequestOptions): Promise<ProbeResult>;
   /** `GET /readyz`: whether the hub can serve (its store answers). */
@@ -244,7 +274,7 @@ const claimTimeoutMarginMs = 10_000;
 const retryableStatuses = new Set([502, 503, 504]);
 
 interface CallOptions extends RequestOptions {
-  method: 'GET' | 'POST' | 'DELETE';
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   path: string;
   query?: Record<string, string | number | undefined>;
   body?: unknown;
@@ -602,6 +632,9 @@ export function createHubClient(options: HubClientOptions): HubClient {
       appendLogs: async (attemptId, request, requestOptions) => {
         await attemptCall<undefined>(attemptId, 'logs', request, requestOptions);
       },
+      recordUsage: async (attemptId, request, requestOptions) => {
+        await attemptCall<undefined>(attemptId, 'usage', request, requestOptions);
+      },
       complete: async (attemptId, request, requestOptions) =>
         (await attemptCall<AttemptEndResult>(attemptId, 'complete', request, requestOptions)).task,
       fail: async (attemptId, request, requestOptions) =>
@@ -611,13 +644,37 @@ export function createHubClient(options: HubClientOptions): HubClient {
       failAndClaim: async (attemptId, request, requestOptions) =>
         withClaims(await attemptCall<AttemptEndResult>(attemptId, 'fail', request, requestOptions)),
     },
+    endpoints: {
+      list: async (requestOptions) => {
+        const answer = await call<EndpointList>({
+          method: 'GET',
+          path: '/v1/endpoints',
+          signal: requestOptions?.signal,
+        });
+        return answer.endpoints;
+      },
+      put: (name, endpoint, requestOptions) =>
+        call<EndpointPut>({
+          method: 'PUT',
+          path: `/v1/endpoints/${encodeURIComponent(name)}`,
+          body: endpoint,
+          signal: requestOptions?.signal,
+        }),
+      delete: async (name, requestOptions) => {
+        await call<undefined>({
+          method: 'DELETE',
+          path: `/v1/endpoints/${encodeURIComponent(name)}`,
+          signal: requestOptions?.signal,
+        });
+      },
+    },
     health: (requestOptions) => probe('/healthz', requestOptions),
     ready: (requestOptions) => probe('/readyz', requestOptions),
   };
 
   function attemptCall<Result>(
     attemptId: string,
-    action: 'heartbeat' | 'phase' | 'logs' | 'complete' | 'fail',
+    action: 'heartbeat' | 'phase' | 'logs' | 'usage' | 'complete' | 'fail',
     body: unknown,
     requestOptions: RequestOptions | undefined,
   ): Promise<Result> {

@@ -252,10 +252,8 @@ export interface TaskDetail {
   usageRecords: UsageRecord[];
 }
 
-/** A model endpoint with the hub's view of its health. */
-export interface EndpointWithHealth extends ModelEndpoint {
-  health: EndpointHealth;
-}
+/** A model endpoint with the hub's view of its health (`status`, `lastCheckedAt`, `lastError`, `nextCheckAt`). */
+export interface EndpointWithHealth extends ModelEndpoint, EndpointHealth {}
 
 /** `GET /v1/endpoints` answer, by name. */
 export interface EndpointList {

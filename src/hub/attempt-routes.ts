@@ -1,5 +1,5 @@
 /**
- * The attempt routes a runner calls while it works: heartbeat, phase, logs, complete and fail. Each call
+ * The attempt routes a runner calls while it works: heartbeat, phase, logs, usage, complete and fail. Each call
  * carries the attempt's lease token and is fenced by the store with the calling runner's id.
  */
 import type { Context, Hono } from 'hono';
@@ -9,6 +9,7 @@ import {
   attemptHeartbeatRequestSchema,
   attemptLogsRequestSchema,
   attemptPhaseRequestSchema,
+  attemptUsageRequestSchema,
   type AttemptEndResult,
 } from '../core/api.ts';
 import { InvalidInputError, LeaseLostError } from '../core/errors.ts';
@@ -43,6 +44,14 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
     const { leaseToken, entries } = parseInput(attemptLogsRequestSchema, await readJsonBody(c));
     const fence = await fenceOf(c, store, leaseToken);
     await store.appendAttemptLogs(fence, entries);
+    return c.body(null, 204);
+  });
+
+  app.post('/v1/attempts/:id/usage', async (c) => {
+    const { leaseToken, records } = parseInput(attemptUsageRequestSchema, await readJsonBody(c));
+    const fence = await fenceOf(c, store, leaseToken);
+    await store.recordUsage(fence, records);
+    metrics.recordUsage(records);
     return c.body(null, 204);
   });
 

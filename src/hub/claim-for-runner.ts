@@ -3,6 +3,9 @@
  * failures that ask for the runner's next work in the same request.
  */
 import type { ClaimedWork } from '../core/api.ts';
+import { resolveModelAssignment } from '../core/model-assignment.ts';
+import type { Claim } from '../store/store.ts';
+import type { AvailableModels } from './endpoint-health.ts';
 import type { ClaimWaitOptions } from './claim-waiters.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 
@@ -27,6 +30,11 @@ export interface RunnerClaims {
  * Claims up to `limit` tasks for the runner with the capabilities of its record and the hub's lease,
  * waiting up to `waitMs` for work. Answers empty for a draining or deleted runner (without waiting) and
  * for a runner with no free slot. Records the wait in `warren_claim_wait_seconds`.
+ *
+ * Model capabilities: each try adds to the runner's capabilities the `model:` capabilities of every model
+ * of every endpoint that is up (`model:<endpoint>/<model>` and `model:<tier>`), so a task with a model
+ * selector is claimed only while a model it may use is reachable; such a claim comes with its
+ * `model` assignment, resolved against the same snapshot of healthy endpoints.
  */
 export async function claimForRunner(
   {
@@ -34,7 +42,8 @@ export async function claimForRunner(
     config,
     metrics,
     claimWaiters,
-  }: Pick<HubDependencies, 'store' | 'config' | 'metrics' | 'claimWaiters'>,
+    endpointHealth,
+  }: Pick<HubDependencies, 'store' | 'config' | 'metrics' | 'claimWaiters' | 'endpointHealth'>,
   runnerId: string,
   { limit, waitMs, signal }: ClaimForRunnerOptions,
 ): Promise<RunnerClaims> {
@@ -52,17 +61,29 @@ export async function claimForRunner(
       const freeSlots = runner.slots - runner.activeAttempts;
       freeSlotsBefore = Math.max(0, freeSlots);
       if (freeSlots <= 0) return [];
-      return store.claimTasks({
+      const models = endpointHealth.available();
+      const claimed = await store.claimTasks({
         runnerId,
-        capabilities: runner.capabilities,
+        capabilities:
+          models.capabilities.length === 0
+            ? runner.capabilities
+            : [...runner.capabilities, ...models.capabilities],
         limit: Math.min(limit, freeSlots),
         leaseMs: config.leaseMs,
         // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
         maxActive: runner.slots,
       });
+      return claimed.map((claim) => withModel(claim, models));
     },
     { waitMs, signal },
   );
   metrics.recordClaimWait((performance.now() - startedAt) / 1_000, claims.length > 0);
   return { claims, freeSlotsBefore };
+}
+
+/** The claim as the runner receives it: with its model assignment when the task has a selector. */
+function withModel(claim: Claim, models: AvailableModels): ClaimedWork {
+  if (claim.task.model === undefined) return claim;
+  const model = resolveModelAssignment(claim.task.model, models.endpoints);
+  return model === undefined ? claim : { ...claim, model };
 }

@@ -659,6 +659,7 @@ describe('createHubApp server errors', () => {
         config: resolveHubConfig(),
         logger: silentLogger,
         metrics: createHubMetrics({ store: failing, processMetrics: false }),
+        endpointHealth: hub.endpointHealth,
       });
       const response = await app.request('/v1/tasks/tsk_01J0000000000000000000000Z', {
         headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
@@ -687,6 +688,7 @@ describe('createHubApp server errors', () => {
         config: resolveHubConfig(),
         logger: silentLogger,
         metrics: createHubMetrics({ store: hub.store, processMetrics: false }),
+        endpointHealth: hub.endpointHealth,
         signal: shutdown.signal,
       });
       expect((await app.request('/readyz')).status).toBe(200);
@@ -726,6 +728,7 @@ describe('createHubApp event stream cleanup', () => {
         config: resolveHubConfig(),
         logger: silentLogger,
         metrics: createHubMetrics({ store: counting, processMetrics: false }),
+        endpointHealth: hub.endpointHealth,
       });
       const baseline = subscriptions;
       const response = await app.request('/v1/events', {

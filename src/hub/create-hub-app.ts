@@ -13,6 +13,8 @@ import type { HubAuth } from './auth.ts';
 import { isAllowed } from './authorize.ts';
 import { createClaimWaiters } from './claim-waiters.ts';
 import { createErrorHandler } from './create-error-handler.ts';
+import type { EndpointHealthChecker } from './endpoint-health.ts';
+import { registerEndpointRoutes } from './endpoint-routes.ts';
 import { registerEventStreamRoute } from './event-stream-route.ts';
 import type { HubConfig } from './hub-config.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
@@ -31,6 +33,11 @@ export interface HubAppOptions {
   config: HubConfig;
   logger: Logger;
   metrics: HubMetrics;
+  /**
+   * The model endpoints and their health. The app reads it and wakes parked claims when an endpoint comes
+   * up; whoever made it starts and stops it (`startHub` does).
+   */
+  endpointHealth: EndpointHealthChecker;
   /** Aborting it shuts the app down: parked claims answer empty, event streams end, `/readyz` says 503. */
   signal?: AbortSignal;
 }
@@ -40,7 +47,7 @@ const bulkRoutePattern = /^\/v1\/(tasks\/batch|attempts\/[^/]+\/(logs|complete|f
 
 /** Creates the hub's Hono application. */
 export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
-  const { store, auth, config, logger, metrics } = options;
+  const { store, auth, config, logger, metrics, endpointHealth } = options;
   const shutdownSignal = options.signal ?? new AbortController().signal;
   const claimWaiters = createClaimWaiters({
     countReady: async () =>
@@ -52,8 +59,13 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const unsubscribe = store.subscribe((signal) => {
     if (signal.kind === 'tasks-ready') claimWaiters.notify();
   });
+  // A task waiting for a model is claimable as soon as an endpoint offering it comes up.
+  const unsubscribeHealth = endpointHealth.subscribe((change) => {
+    if (change.to === 'up') claimWaiters.notify();
+  });
   const shutDown = (): void => {
     unsubscribe();
+    unsubscribeHealth();
     claimWaiters.close();
   };
   if (shutdownSignal.aborted) shutDown();
@@ -88,6 +100,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   registerRunnerRoutes(app, dependencies);
   registerAttemptRoutes(app, dependencies);
   registerEventStreamRoute(app, dependencies);
+  registerEndpointRoutes(app, dependencies);
   return app;
 }
 

@@ -1,7 +1,17 @@
 /**
- * The hub's tunable settings and their defaults. Parsing them from the environment or the command line
- * belongs to the CLI; the hub only merges a partial config over the defaults.
+ * The hub's tunable settings and their defaults. Parsing them from the environment, the command line or a
+ * config file belongs to the CLI; the hub merges partial settings over the defaults and validates the
+ * model endpoints and the routing config it is given.
  */
+import { InvalidInputError, type FieldIssue } from '../core/errors.ts';
+import { modelEndpointSchema, type ModelEndpoint, type ModelEndpointInput } from '../core/model-endpoints.ts';
+import { toFieldIssues } from '../core/parse-input.ts';
+import {
+  DEFAULT_ROUTING_CONFIG,
+  routingConfigSchema,
+  type RoutingConfig,
+  type RoutingConfigInput,
+} from '../core/routing-config.ts';
 
 /** Settings of one hub. */
 export interface HubConfig {
@@ -17,7 +27,28 @@ export interface HubConfig {
   bodyLimitBytes: number;
   /** Largest request body on bulk routes (task batches, attempt logs, completion and failure reports). */
   bulkBodyLimitBytes: number;
+  /**
+   * Model endpoints from the config file; upserted into the store at start (endpoints defined through the
+   * API are kept in the store too).
+   */
+  endpoints: ModelEndpoint[];
+  /** Where tasks go by complexity and seniority. */
+  routing: RoutingConfig;
+  /** Time limit of one endpoint health check. */
+  endpointCheckTimeoutMs: number;
+  /** Spacing of health checks of an endpoint that is up. */
+  endpointUpIntervalMs: number;
+  /** First re-check delay of an endpoint that is down; doubles with each failure. */
+  endpointDownInitialDelayMs: number;
+  /** Longest re-check delay of an endpoint that is down. */
+  endpointDownMaxDelayMs: number;
 }
+
+/** Partial settings: what {@link resolveHubConfig} accepts. Endpoints and routing as written, unvalidated. */
+export type HubConfigOverrides = Partial<Omit<HubConfig, 'endpoints' | 'routing'>> & {
+  endpoints?: ModelEndpointInput[];
+  routing?: RoutingConfigInput;
+};
 
 /** The defaults {@link resolveHubConfig} fills in. */
 export const DEFAULT_HUB_CONFIG: Readonly<HubConfig> = {
@@ -33,14 +64,56 @@ export const DEFAULT_HUB_CONFIG: Readonly<HubConfig> = {
   bodyLimitBytes: 1024 * 1024,
   // why: a batch holds up to 1000 specs and a log upload up to 200 chunks of 64 KiB; 16 MiB fits both in practice.
   bulkBodyLimitBytes: 16 * 1024 * 1024,
+  endpoints: [],
+  routing: DEFAULT_ROUTING_CONFIG,
+  // why: a models listing answers in well under a second; 5 s allows a slow region without hanging a check.
+  endpointCheckTimeoutMs: 5_000,
+  // why: a minute notices an outage soon enough for queued work, at one cheap request per endpoint.
+  endpointUpIntervalMs: 60_000,
+  // why: a blip heals in seconds; 2 s doubling reaches the cap after eight failures (about 8 minutes).
+  endpointDownInitialDelayMs: 2_000,
+  // why: an endpoint down for long is still tried every 5 minutes, so tasks resume soon after it returns.
+  endpointDownMaxDelayMs: 5 * 60_000,
 };
 
-/** Merges `overrides` over {@link DEFAULT_HUB_CONFIG}; undefined values keep the default. */
-export function resolveHubConfig(overrides: Partial<HubConfig> = {}): HubConfig {
+/**
+ * Merges `overrides` over {@link DEFAULT_HUB_CONFIG}; undefined values keep the default. Validates the
+ * endpoints (`modelEndpointSchema`, unique names) and the routing config (`routingConfigSchema`, defaults
+ * filled); throws InvalidInputError naming each bad field (`endpoints.0.baseUrl`, `routing.seniority.junior`).
+ */
+export function resolveHubConfig(overrides: HubConfigOverrides = {}): HubConfig {
   const config: HubConfig = { ...DEFAULT_HUB_CONFIG };
-  for (const key of Object.keys(config) as (keyof HubConfig)[]) {
-    const value = overrides[key];
+  const { endpoints, routing, ...settings } = overrides;
+  for (const key of Object.keys(settings) as (keyof typeof settings)[]) {
+    const value = settings[key];
     if (value !== undefined) config[key] = value;
   }
+  const issues: FieldIssue[] = [];
+  if (endpoints !== undefined) {
+    const parsed: ModelEndpoint[] = [];
+    const names = new Set<string>();
+    for (const [index, endpoint] of endpoints.entries()) {
+      const result = modelEndpointSchema.safeParse(endpoint);
+      if (!result.success) {
+        issues.push(...toFieldIssues(result.error, `endpoints.${index}`));
+        continue;
+      }
+      if (names.has(result.data.name)) {
+        issues.push({
+          field: `endpoints.${index}.name`,
+          reason: `endpoint "${result.data.name}" is listed twice`,
+        });
+      }
+      names.add(result.data.name);
+      parsed.push(result.data);
+    }
+    config.endpoints = parsed;
+  }
+  if (routing !== undefined) {
+    const result = routingConfigSchema.safeParse(routing);
+    if (result.success) config.routing = result.data;
+    else issues.push(...toFieldIssues(result.error, 'routing'));
+  }
+  if (issues.length > 0) throw new InvalidInputError(issues);
   return config;
 }

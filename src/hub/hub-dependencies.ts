@@ -1,10 +1,12 @@
 /**
- * What the hub's route modules share: the store, auth, settings, logger, metrics and the hub's lifetime.
+ * What the hub's route modules share: the store, auth, settings, logger, metrics, the endpoint checker and
+ * the hub's lifetime.
  */
 import type { Logger } from '../core/logger.ts';
 import type { Store } from '../store/store.ts';
 import type { HubAuth } from './auth.ts';
 import type { ClaimWaiters } from './claim-waiters.ts';
+import type { EndpointHealthChecker } from './endpoint-health.ts';
 import type { HubConfig } from './hub-config.ts';
 import type { HubMetrics } from './metrics.ts';
 
@@ -16,6 +18,8 @@ export interface HubDependencies {
   logger: Logger;
   metrics: HubMetrics;
   claimWaiters: ClaimWaiters;
+  /** The model endpoints and their health: routing at task creation, model capabilities at claim time. */
+  endpointHealth: EndpointHealthChecker;
   /** Aborted when the hub shuts down: long polls and event streams end. */
   shutdownSignal: AbortSignal;
 }

@@ -3,7 +3,19 @@ export { loadAdminToken, ADMIN_TOKEN_FILE } from './admin-token.ts';
 export { createHubAuth, hashToken, type HubAuth, type HubAuthOptions, type Principal } from './auth.ts';
 export { createHubApp, type HubAppOptions } from './create-hub-app.ts';
 export { createLogger, REDACTED_PATHS, type CreateLoggerOptions, type LogLevel } from './create-logger.ts';
-export { DEFAULT_HUB_CONFIG, resolveHubConfig, type HubConfig } from './hub-config.ts';
+export {
+  createEndpointHealthChecker,
+  type AvailableModels,
+  type EndpointHealthChecker,
+  type EndpointHealthCheckerOptions,
+  type EndpointStatusChange,
+} from './endpoint-health.ts';
+export {
+  DEFAULT_HUB_CONFIG,
+  resolveHubConfig,
+  type HubConfig,
+  type HubConfigOverrides,
+} from './hub-config.ts';
 export { HUB_FILE, readHubFile, type HubFile } from './hub-file.ts';
 export { HTTP_STATUS_BY_CODE, httpStatusOf } from './http-status.ts';
 export { startMaintenance, type Maintenance, type MaintenanceOptions } from './maintenance.ts';

@@ -3,7 +3,9 @@
  * never clash in prom-client's global registry.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { EndpointStatus } from '../core/model-endpoints.ts';
 import { LANES, RUNNER_STATUSES, TASK_STATES, type AttemptState, type RunnerStatus } from '../core/types.ts';
+import type { UsageRecordInput } from '../core/usage.ts';
 import type { Store, TaskCount } from '../store/store.ts';
 
 /** How an attempt ended, as counted by `warren_attempts_total`. */
@@ -32,6 +34,8 @@ export interface HubMetrics {
   recordClaimWait(seconds: number, claimed: boolean): void;
   /** Records one HTTP request. */
   recordHttpRequest(observation: HttpRequestObservation): void;
+  /** Counts the tokens, dollars and calls of reported model calls. */
+  recordUsage(records: readonly UsageRecordInput[]): void;
 }
 
 /** Options of {@link createHubMetrics}. */
@@ -42,6 +46,8 @@ export interface HubMetricsOptions {
   cacheMs?: number;
   /** Whether to include Node's default process metrics (CPU, memory, event loop). */
   processMetrics?: boolean;
+  /** Read on scrape for `warren_endpoint_up`: every configured endpoint and its status. */
+  endpointStatuses?: () => ReadonlyArray<{ name: string; status: EndpointStatus }>;
 }
 
 // why: scrapes from several Prometheus replicas within a second share one pair of counting queries.
@@ -116,6 +122,37 @@ export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
     buckets: claimWaitBuckets,
     registers: [registry],
   });
+  new Gauge({
+    name: 'warren_endpoint_up',
+    help: 'Model endpoints: 1 when the last health check succeeded, else 0.',
+    labelNames: ['endpoint'] as const,
+    registers: [registry],
+    collect() {
+      // why: reset first, so that a removed endpoint's series goes away.
+      this.reset();
+      for (const endpoint of options.endpointStatuses?.() ?? []) {
+        this.set({ endpoint: endpoint.name }, endpoint.status === 'up' ? 1 : 0);
+      }
+    },
+  });
+  const modelTokens = new Counter({
+    name: 'warren_model_tokens_total',
+    help: 'Model tokens reported by runners, by endpoint, model and direction (input or output).',
+    labelNames: ['endpoint', 'model', 'direction'] as const,
+    registers: [registry],
+  });
+  const modelCost = new Counter({
+    name: 'warren_model_cost_usd_total',
+    help: 'Dollars of model calls reported by runners, by endpoint and model.',
+    labelNames: ['endpoint', 'model'] as const,
+    registers: [registry],
+  });
+  const modelCalls = new Counter({
+    name: 'warren_model_calls_total',
+    help: 'Model calls reported by runners, by endpoint and model.',
+    labelNames: ['endpoint', 'model'] as const,
+    registers: [registry],
+  });
   const httpRequests = new Counter({
     name: 'warren_http_requests_total',
     help: 'HTTP requests by method, route and status.',
@@ -143,6 +180,14 @@ export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
     recordHttpRequest({ method, route, status, durationSeconds }) {
       httpRequests.inc({ method, route, status: String(status) });
       httpDuration.observe({ method, route }, durationSeconds);
+    },
+    recordUsage(records) {
+      for (const { endpoint, model, inputTokens, outputTokens, costUsd } of records) {
+        modelTokens.inc({ endpoint, model, direction: 'input' }, inputTokens);
+        modelTokens.inc({ endpoint, model, direction: 'output' }, outputTokens);
+        modelCost.inc({ endpoint, model }, costUsd);
+        modelCalls.inc({ endpoint, model });
+      }
     },
   };
 }

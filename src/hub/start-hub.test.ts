@@ -1,8 +1,11 @@
 import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { ClaimResult, RunnerCreated } from '../core/api.ts';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ClaimResult, EndpointList, RunnerCreated } from '../core/api.ts';
+import { InvalidInputError } from '../core/errors.ts';
 import { createLogger } from './create-logger.ts';
 import { HUB_FILE, type HubFile } from './hub-file.ts';
 import { startHub, type RunningHub } from './start-hub.ts';
@@ -108,5 +111,91 @@ describe('startHub', () => {
     hub = undefined;
     await expect(given.ping()).resolves.toBe(true);
     await given.close();
+  });
+
+  it('refuses a bad config, naming each field, before creating anything', async () => {
+    const error = await startHub({
+      dataDir,
+      port: 0,
+      logger,
+      config: {
+        endpoints: [
+          {
+            name: 'local',
+            provider: 'openai-compatible',
+            baseUrl: 'nowhere',
+            models: [{ id: 'm', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 }],
+          },
+        ],
+        routing: { seniority: { junior: 'Cheap Models' } },
+      },
+    }).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).issues.map((issue) => issue.field)).toEqual([
+      'endpoints.0.baseUrl',
+      'routing.seniority.junior',
+    ]);
+    expect(await exists(dataDir)).toBe(false);
+  });
+
+  it("checks the config's endpoints over HTTP with their key, lists them, and stops checking on close", async () => {
+    const seen: IncomingHttpHeaders[] = [];
+    const models = createServer((request, response) => {
+      seen.push(request.headers);
+      response.writeHead(request.url === '/v1/models' ? 200 : 404, { 'content-type': 'application/json' });
+      response.end('{"data":[]}');
+    });
+    await new Promise<void>((resolve) => models.listen(0, '127.0.0.1', resolve));
+    const port = (models.address() as AddressInfo).port;
+    process.env.WARREN_START_HUB_TEST_KEY = 'sk-start-hub-test';
+    try {
+      hub = await startHub({
+        dataDir,
+        port: 0,
+        logger,
+        config: {
+          endpoints: [
+            {
+              name: 'local',
+              provider: 'openai-compatible',
+              baseUrl: `http://127.0.0.1:${port}/v1/`,
+              apiKeyEnv: 'WARREN_START_HUB_TEST_KEY',
+              models: [{ id: 'm', tier: 'cheap', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 }],
+            },
+          ],
+          // why: frequent checks, so that checks still going after close would show.
+          endpointUpIntervalMs: 20,
+        },
+      });
+      const running = hub;
+      const list = async () =>
+        (
+          (await (
+            await fetch(`${running.url}/v1/endpoints`, {
+              headers: { authorization: `Bearer ${running.adminToken}` },
+            })
+          ).json()) as EndpointList
+        ).endpoints;
+      await vi.waitFor(async () => expect((await list())[0]?.status).toBe('up'));
+      expect((await list())[0]).toMatchObject({ name: 'local', baseUrl: `http://127.0.0.1:${port}/v1` });
+      expect(seen[0]?.authorization).toBe('Bearer sk-start-hub-test');
+      expect(JSON.stringify(await list())).not.toContain('sk-start-hub-test');
+      expect(await hub.store.listEndpoints()).toHaveLength(1);
+      const metrics = await (await fetch(`${hub.url}/metrics`)).text();
+      expect(metrics).toContain('warren_endpoint_up{endpoint="local"} 1');
+
+      await vi.waitFor(() => expect(seen.length).toBeGreaterThan(2));
+      await hub.close();
+      hub = undefined;
+      const checks = seen.length;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(seen).toHaveLength(checks);
+    } finally {
+      delete process.env.WARREN_START_HUB_TEST_KEY;
+      await new Promise((resolve) => models.close(resolve));
+    }
   });
 });

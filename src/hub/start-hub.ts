@@ -1,6 +1,7 @@
 /**
- * Starting a hub process: data directory, store, admin token, HTTP server on loopback, maintenance loop,
- * and `hub.json` for discovery; `close()` undoes it all without hanging on open connections.
+ * Starting a hub process: data directory, store, admin token, the config's model endpoints (upserted into
+ * the store) and their health checker, HTTP server on loopback, maintenance loop, and `hub.json` for
+ * discovery; `close()` undoes it all without hanging on open connections.
  */
 import { serve } from '@hono/node-server';
 import type { Hono } from 'hono';
@@ -15,8 +16,9 @@ import { ADMIN_TOKEN_FILE, loadAdminToken } from './admin-token.ts';
 import { createHubAuth } from './auth.ts';
 import { createHubApp } from './create-hub-app.ts';
 import { createLogger } from './create-logger.ts';
+import { createEndpointHealthChecker, type EndpointHealthChecker } from './endpoint-health.ts';
 import type { HubEnv } from './hub-env.ts';
-import { resolveHubConfig, type HubConfig } from './hub-config.ts';
+import { resolveHubConfig, type HubConfig, type HubConfigOverrides } from './hub-config.ts';
 import { removeHubFile, writeHubFile, type HubFile } from './hub-file.ts';
 import { startMaintenance } from './maintenance.ts';
 import { createHubMetrics } from './metrics.ts';
@@ -31,8 +33,13 @@ export interface StartHubOptions {
   host?: string;
   /** The store to use; default a SQLite store in `<dataDir>/warren.db`, which `close()` closes. */
   store?: Store;
-  /** Overrides of the default settings. */
-  config?: Partial<HubConfig>;
+  /**
+   * Overrides of the default settings, with the model endpoints and routing config (validated:
+   * InvalidInputError names each bad field, e.g. `endpoints.0.baseUrl`).
+   */
+  config?: HubConfigOverrides;
+  /** The fetch endpoint health checks use (tests inject one). Default: the global fetch. */
+  endpointCheckFetch?: typeof fetch;
   /** Default: a pino logger at `info`. */
   logger?: Logger;
 }
@@ -48,6 +55,8 @@ export interface RunningHub {
   adminToken: string;
   /** The settings in force. */
   config: HubConfig;
+  /** The model endpoints and their health. */
+  endpointHealth: EndpointHealthChecker;
   /**
    * Stops the hub: maintenance, parked claims and event streams end, the server closes (idle keep-alive
    * connections at once, busy ones after a short grace), `hub.json` is removed and a store the hub opened
@@ -80,13 +89,24 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
 
   const ownsStore = options.store === undefined;
   const store = options.store ?? (await createSqliteStore({ filename: join(dataDir, 'warren.db') }));
+  const endpointHealth = createEndpointHealthChecker({ config, logger, fetch: options.endpointCheckFetch });
   let server: Server | undefined;
   try {
     await store.migrate();
+    for (const endpoint of config.endpoints) await store.upsertEndpoint(endpoint);
+    endpointHealth.sync(await store.listEndpoints());
     const shutdown = new AbortController();
-    const metrics = createHubMetrics({ store });
+    const metrics = createHubMetrics({ store, endpointStatuses: () => endpointHealth.list() });
     const auth = createHubAuth({ store, adminToken: adminToken.token });
-    const app = createHubApp({ store, auth, config, logger, metrics, signal: shutdown.signal });
+    const app = createHubApp({
+      store,
+      auth,
+      config,
+      logger,
+      metrics,
+      endpointHealth,
+      signal: shutdown.signal,
+    });
     server = await listen(app, options.port ?? DEFAULT_HUB_PORT, host);
     const port = (server.address() as AddressInfo).port;
     const hubFile: HubFile = {
@@ -103,6 +123,7 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
     const close = async (): Promise<void> => {
       try {
         await maintenance.stop();
+        endpointHealth.stop();
         shutdown.abort();
         await closeServer(listening);
         await removeHubFile(dataDir, hubFile);
@@ -117,9 +138,11 @@ export async function startHub(options: StartHubOptions): Promise<RunningHub> {
       store,
       adminToken: adminToken.token,
       config,
+      endpointHealth,
       close: () => (closing ??= close()),
     };
   } catch (error) {
+    endpointHealth.stop();
     if (server) await closeServer(server);
     if (ownsStore) await store.close();
     throw error;

@@ -1,5 +1,7 @@
 /**
- * The task routes: create (one or a batch), list, read, cancel, retry and read a task's logs.
+ * The task routes: create (one or a batch), list, read, cancel, retry and read a task's logs. Creating a
+ * task routes it (`routeTask`): complexity with its reason, executor and model selector, checked against
+ * the model endpoints the hub has.
  */
 import type { Hono } from 'hono';
 import {
@@ -7,13 +9,21 @@ import {
   listTasksQuerySchema,
   taskBatchRequestSchema,
   taskLogsQuerySchema,
+  TASK_DETAIL_USAGE_RECORDS,
   type TaskDetail,
   type TaskList,
   type TaskLogs,
 } from '../core/api.ts';
 import { InvalidInputError, TaskNotFoundError } from '../core/errors.ts';
 import { parseInput } from '../core/parse-input.ts';
-import { taskSpecSchema, type EventType, type Task } from '../core/types.ts';
+import { applyRoute, routeTask } from '../core/route-task.ts';
+import {
+  taskSpecSchema,
+  type EventType,
+  type RoutedTaskSpec,
+  type Task,
+  type TaskSpec,
+} from '../core/types.ts';
 import type { Store } from '../store/store.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
@@ -25,9 +35,25 @@ const maxIdempotencyKeyLength = 200;
 const logEventTypes: EventType[] = ['attempt.log', 'attempt.progress'];
 
 /** Registers the `/v1/tasks` routes. */
-export function registerTaskRoutes(app: Hono<HubEnv>, { store }: HubDependencies): void {
+export function registerTaskRoutes(
+  app: Hono<HubEnv>,
+  { store, config, endpointHealth }: HubDependencies,
+): void {
+  /** The spec with its route; InvalidInputError (fields prefixed) when it asks for a model no endpoint has. */
+  function route(spec: TaskSpec, fieldPrefix = ''): RoutedTaskSpec {
+    try {
+      return applyRoute(spec, routeTask(spec, config.routing, endpointHealth.configuredSelectors()));
+    } catch (error) {
+      if (!(error instanceof InvalidInputError) || fieldPrefix === '') throw error;
+      throw new InvalidInputError(
+        error.issues.map((issue) => ({ ...issue, field: `${fieldPrefix}.${issue.field}` })),
+        { cause: error },
+      );
+    }
+  }
+
   app.post('/v1/tasks', async (c) => {
-    const spec = parseInput(taskSpecSchema, await readJsonBody(c));
+    const spec = route(parseInput(taskSpecSchema, await readJsonBody(c)));
     const idempotencyKey = idempotencyKeyOf(requestHeaderOf(c, 'idempotency-key'));
     const result = await store.enqueueTask(spec, idempotencyKey ? { idempotencyKey } : undefined);
     return c.json(result, result.created ? 201 : 200);
@@ -35,7 +61,9 @@ export function registerTaskRoutes(app: Hono<HubEnv>, { store }: HubDependencies
 
   app.post('/v1/tasks/batch', async (c) => {
     const { tasks } = parseInput(taskBatchRequestSchema, await readJsonBody(c));
-    const specs = tasks.map((task, index) => parseInput(taskSpecSchema, task, `tasks.${index}`));
+    const specs = tasks.map((task, index) =>
+      route(parseInput(taskSpecSchema, task, `tasks.${index}`), `tasks.${index}`),
+    );
     const idempotencyKey = idempotencyKeyOf(requestHeaderOf(c, 'idempotency-key'));
     const results = await store.enqueueTasks(specs, idempotencyKey ? { idempotencyKey } : undefined);
     return c.json({ results }, results.some((result) => result.created) ? 201 : 200);
@@ -58,7 +86,11 @@ export function registerTaskRoutes(app: Hono<HubEnv>, { store }: HubDependencies
 
   app.get('/v1/tasks/:id', async (c) => {
     const task = await getTaskOrThrow(store, c.req.param('id'));
-    const answer: TaskDetail = { task, attempts: await store.listAttempts(task.id) };
+    const [attempts, usageRecords] = await Promise.all([
+      store.listAttempts(task.id),
+      store.listUsage({ taskId: task.id, limit: TASK_DETAIL_USAGE_RECORDS }),
+    ]);
+    const answer: TaskDetail = { task, attempts, usageRecords };
     return c.json(answer);
   });
 

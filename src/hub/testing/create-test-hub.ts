@@ -12,7 +12,8 @@ import { createSqliteStore } from '../../store/index.ts';
 import type { Store, StoreOptions } from '../../store/store.ts';
 import { createHubAuth } from '../auth.ts';
 import { createHubApp } from '../create-hub-app.ts';
-import { resolveHubConfig, type HubConfig } from '../hub-config.ts';
+import { createEndpointHealthChecker, type EndpointHealthChecker } from '../endpoint-health.ts';
+import { resolveHubConfig, type HubConfig, type HubConfigOverrides } from '../hub-config.ts';
 import type { HubEnv } from '../hub-env.ts';
 import { createHubMetrics, type HubMetrics } from '../metrics.ts';
 
@@ -32,6 +33,7 @@ export interface TestHub {
   store: Store;
   metrics: HubMetrics;
   config: HubConfig;
+  endpointHealth: EndpointHealthChecker;
   adminToken: string;
   /** Sends one request to the app in-process. */
   request(method: string, path: string, options?: TestRequestOptions): Promise<Response>;
@@ -48,9 +50,19 @@ export interface TestHub {
 
 /** Options of {@link createTestHub}. */
 export interface TestHubOptions {
-  config?: Partial<HubConfig>;
+  /** Settings; `endpoints` are upserted into the store and checked as `startHub` would. */
+  config?: HubConfigOverrides;
   storeOptions?: StoreOptions;
+  /**
+   * The fetch endpoint health checks use. Default: one that answers every check 200, so that every
+   * endpoint is up (tests of health use their own).
+   */
+  endpointCheckFetch?: typeof fetch;
 }
+
+/** A fetch answering every request 200 with an empty model list. */
+const everythingUp: typeof fetch = async () =>
+  new Response('{"data":[]}', { status: 200, headers: { 'content-type': 'application/json' } });
 
 /** The admin token of every test hub. */
 export const TEST_ADMIN_TOKEN = 'wrn_admin_test-token';
@@ -69,9 +81,28 @@ export async function createTestHub(options: TestHubOptions = {}): Promise<TestH
   await store.migrate();
   const shutdown = new AbortController();
   const config = resolveHubConfig(options.config);
-  const metrics = createHubMetrics({ store, processMetrics: false });
+  const endpointHealth = createEndpointHealthChecker({
+    config,
+    logger: silentLogger,
+    fetch: options.endpointCheckFetch ?? everythingUp,
+  });
+  for (const endpoint of config.endpoints) await store.upsertEndpoint(endpoint);
+  endpointHealth.sync(await store.listEndpoints());
+  const metrics = createHubMetrics({
+    store,
+    processMetrics: false,
+    endpointStatuses: () => endpointHealth.list(),
+  });
   const auth = createHubAuth({ store, adminToken: TEST_ADMIN_TOKEN });
-  const app = createHubApp({ store, auth, config, logger: silentLogger, metrics, signal: shutdown.signal });
+  const app = createHubApp({
+    store,
+    auth,
+    config,
+    logger: silentLogger,
+    metrics,
+    endpointHealth,
+    signal: shutdown.signal,
+  });
 
   const request: TestHub['request'] = async (method, path, requestOptions = {}) => {
     const headers: Record<string, string> = { ...requestOptions.headers };
@@ -91,6 +122,7 @@ export async function createTestHub(options: TestHubOptions = {}): Promise<TestH
     store,
     metrics,
     config,
+    endpointHealth,
     adminToken: TEST_ADMIN_TOKEN,
     request,
     async createTask(spec = {}) {
@@ -115,6 +147,7 @@ export async function createTestHub(options: TestHubOptions = {}): Promise<TestH
       return { runner: ((await registered.json()) as { runner: Runner }).runner, token };
     },
     async close() {
+      endpointHealth.stop();
       shutdown.abort();
       await store.close();
       await rm(directory, { recursive: true, force: true });

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../core/errors.ts';
+import { DEFAULT_ROUTING_CONFIG } from '../core/routing-config.ts';
+import { DEFAULT_HUB_CONFIG, resolveHubConfig } from './hub-config.ts';
+
+const endpoint = {
+  name: 'local',
+  provider: 'openai-compatible' as const,
+  baseUrl: 'http://127.0.0.1:11434/v1/',
+  models: [{ id: 'm', tier: 'cheap', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 }],
+};
+
+describe('resolveHubConfig', () => {
+  it('fills defaults, keeps overrides and validates endpoints and routing', () => {
+    expect(resolveHubConfig()).toEqual(DEFAULT_HUB_CONFIG);
+    const config = resolveHubConfig({
+      leaseMs: 5_000,
+      endpointUpIntervalMs: undefined,
+      endpoints: [endpoint],
+      routing: { complexity: { complex: { executor: 'codex' } } },
+    });
+    expect(config.leaseMs).toBe(5_000);
+    expect(config.endpointUpIntervalMs).toBe(60_000);
+    expect(config.endpoints[0]?.baseUrl).toBe('http://127.0.0.1:11434/v1');
+    expect(config.routing).toEqual({
+      ...DEFAULT_ROUTING_CONFIG,
+      complexity: { ...DEFAULT_ROUTING_CONFIG.complexity, complex: { executor: 'codex' } },
+    });
+  });
+
+  it('refuses endpoints listed twice and bad fields, naming each', () => {
+    let error: unknown;
+    try {
+      resolveHubConfig({
+        endpoints: [endpoint, endpoint, { ...endpoint, name: 'other', provider: 'azure' as never }],
+      });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    expect((error as InvalidInputError).issues).toEqual([
+      { field: 'endpoints.1.name', reason: 'endpoint "local" is listed twice' },
+      expect.objectContaining({ field: 'endpoints.2.provider' }),
+    ]);
+  });
+});
