@@ -3,11 +3,11 @@
  * person would type against it, then a clean stop; and `warren demo`.
  */
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHubClient, type HubClient } from '../src/client/hub-client.ts';
 import type { DemoSummary } from '../src/cli/commands/demo.ts';
-import type { TaskDetail, TaskList } from '../src/core/api.ts';
+import type { EndpointWithHealth, TaskDetail, TaskList } from '../src/core/api.ts';
 import type { Runner, Task } from '../src/core/types.ts';
 import {
   createProcessHarness,
@@ -18,6 +18,17 @@ import { waitFor } from './support/wait-for.ts';
 
 /** A stack trace line, which the CLI must never show a user. */
 const stackLine = /^\s+at .+[(:]\d+/m;
+
+/**
+ * A model endpoint nothing answers on (port 9, discard, is closed on loopback): configured, so tasks may
+ * ask for its tier, but down, so they wait.
+ */
+const unreachableEndpoint = {
+  name: 'nowhere',
+  provider: 'openai-compatible',
+  baseUrl: 'http://127.0.0.1:9/v1',
+  models: [{ id: 'tiny', tier: 'cheap', inputPricePerMillionUsd: 0.5, outputPricePerMillionUsd: 1.5 }],
+};
 
 describe('the warren CLI against `warren up`', () => {
   let harness: ProcessHarness;
@@ -32,6 +43,12 @@ describe('the warren CLI against `warren up`', () => {
     harness = await createProcessHarness();
     home = harness.path('home');
     repo = await harness.sandbox.createSourceRepo({ files: { 'README.md': '# cli\n' } });
+    // `up` reads $WARREN_HOME/config.json when it exists.
+    await mkdir(home, { recursive: true });
+    await writeFile(
+      `${home}/config.json`,
+      JSON.stringify({ hub: { endpoints: [unreachableEndpoint] }, runner: { agents: [] } }),
+    );
     up = harness.spawnCli('warren up', ['up', '--port', '0'], { env: { WARREN_HOME: home } });
     // `up` prints its banner once the hub listens and the local runner is registered.
     await up.waitForLine((line) => line.startsWith('stop:'), 45_000);
@@ -139,6 +156,117 @@ describe('the warren CLI against `warren up`', () => {
     expect(logs.code).toBe(0);
     expect(logs.stdout).toContain(`[#1 system] pushed ${branch}`);
     expect(logs.stdout).toContain('[#1 system] criterion 1 passed');
+  }, 45_000);
+
+  it('up reads the config file: its endpoint is listed, down, with its models and prices', async () => {
+    expect(up.stdout()).toContain(`config       ${home}/config.json (1 model endpoint)`);
+    const endpoint = await waitFor('the endpoint to be checked', async () => {
+      const listed = await cli('endpoints', 'list', '--json');
+      const { endpoints } = JSON.parse(listed.stdout) as { endpoints: EndpointWithHealth[] };
+      return endpoints[0]?.status === 'down' ? endpoints[0] : undefined;
+    });
+    expect(endpoint).toMatchObject({ ...unreachableEndpoint, status: 'down', lastError: expect.any(String) });
+    const listed = await cli('endpoints', 'list');
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).toMatch(/nowhere\s+openai-compatible\s+down/);
+    expect(listed.stdout).toMatch(/tiny\s+cheap\s+.*\$0\.5 in \/ \$1\.5 out per 1M tokens/);
+  }, 45_000);
+
+  it('endpoints add and remove; task add with routing flags; task show explains the route', async () => {
+    const file = harness.path('frontier.json');
+    await writeFile(
+      file,
+      JSON.stringify({
+        ...unreachableEndpoint,
+        name: 'far',
+        models: [{ ...unreachableEndpoint.models[0], tier: 'frontier' }],
+      }),
+    );
+    const added = await cli('endpoints', 'add', '--file', file);
+    expect(added.code).toBe(0);
+    expect(added.stdout).toContain('added endpoint far (1 model)');
+
+    const created = await cli(
+      'task',
+      'add',
+      'Refactor the greeting module',
+      '--repo',
+      repo,
+      '--seniority',
+      'senior',
+      '--budget-tokens',
+      '50000',
+      '--budget-usd',
+      '$1.50',
+      '--grant',
+      'github:read,npm:read',
+      '--grant',
+      'docs:write',
+      '--fix-rounds',
+      '1',
+      '--json',
+    );
+    expect(created.stderr).toBe('');
+    const { task } = JSON.parse(created.stdout) as { task: Task };
+    expect(task).toMatchObject({
+      executor: 'agent',
+      complexity: 'complex',
+      complexityReason: 'mentions refactor',
+      model: 'frontier',
+      seniority: 'senior',
+      budget: { maxTokens: 50_000, maxCostUsd: 1.5 },
+      grants: ['github:read', 'npm:read', 'docs:write'],
+      fixRounds: 1,
+      state: 'queued',
+    });
+    const shown = await cli('task', 'show', task.id);
+    expect(shown.code).toBe(0);
+    expect(shown.stdout).toMatch(/complexity\s+complex — mentions refactor/);
+    expect(shown.stdout).toMatch(/model\s+frontier/);
+    expect(shown.stdout).toMatch(/usage\s+0 in \/ 0 out tokens, 0 calls, \$0\.0000/);
+    expect(shown.stdout).toMatch(/budget\s+50,000 tokens, \$1\.50/);
+    expect((await cli('task', 'cancel', task.id)).code).toBe(0);
+
+    const pinned = await cli(
+      'task',
+      'add',
+      'Pinned',
+      '--repo',
+      repo,
+      '--model',
+      'far/tiny',
+      '--executor',
+      'agent',
+      '--json',
+    );
+    expect((JSON.parse(pinned.stdout) as { task: Task }).task.requiredCapabilities).toEqual([
+      'executor:agent',
+      'model:far/tiny',
+    ]);
+    await cli('task', 'cancel', (JSON.parse(pinned.stdout) as { task: Task }).task.id);
+
+    expect((await cli('endpoints', 'remove', 'far')).code).toBe(0);
+    const refused = await cli('task', 'add', 'Redesign it', '--repo', repo);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/- complexity: .*no endpoint offers tier "frontier"/);
+    expect(refused.stderr).not.toMatch(stackLine);
+    const missing = await cli('endpoints', 'remove', 'far');
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('endpoint far not found');
+  }, 45_000);
+
+  it('up refuses a config file with a bad field, naming its JSON path', async () => {
+    const file = harness.path('bad-config.json');
+    await writeFile(
+      file,
+      JSON.stringify({ hub: { endpoints: [{ ...unreachableEndpoint, baseUrl: 'nowhere' }] } }),
+    );
+    const refused = await harness.runCli(['up', '--port', '0', '--config', file], {
+      env: { WARREN_HOME: harness.path('other-home') },
+    });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('hub.endpoints[0].baseUrl: must be an http(s) URL');
+    expect(refused.stderr).not.toMatch(stackLine);
   }, 45_000);
 
   it('runners --json shows the local runner online', async () => {

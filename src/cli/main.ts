@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { WarrenError, InvalidInputError } from '../core/errors.ts';
 import { CliError } from './cli-error.ts';
 import { registerDemoCommand } from './commands/demo.ts';
+import { registerEndpointCommands } from './commands/endpoints.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerUpCommand } from './commands/up.ts';
@@ -24,6 +25,7 @@ export function createProgram(): Command {
   registerUpCommand(program);
   registerTaskCommands(program);
   registerRunnerCommands(program);
+  registerEndpointCommands(program);
   return program;
 }
 

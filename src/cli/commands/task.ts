@@ -5,9 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isTerminalTaskState } from '../../core/task-state.ts';
+import type { UsageRecord, UsageTotals } from '../../core/usage.ts';
 import {
   COMPLEXITIES,
   LANES,
+  SENIORITIES,
   TASK_STATES,
   type Attempt,
   type Task,
@@ -25,13 +27,19 @@ import { followTasks } from '../follow-tasks.ts';
 interface AddOptions extends GlobalOptions {
   repo?: string;
   base?: string;
-  executor: string;
+  executor?: string;
   run: string[];
   verify: string[];
   criterion: string[];
   instructions?: string;
   capability: string[];
   complexity?: string;
+  model?: string;
+  seniority?: string;
+  budgetTokens?: string;
+  budgetUsd?: string;
+  grant: string[];
+  fixRounds?: string;
   lane?: string;
   priority?: string;
   dependsOn: string[];
@@ -54,7 +62,10 @@ export function registerTaskCommands(program: Command): void {
       .description('create a task')
       .option('--repo <path|url>', 'source git repository (local paths are made absolute)')
       .option('--base <branch>', 'branch to cut from (default: the repository default branch)')
-      .option('--executor <name>', 'executor to run', 'shell')
+      .option(
+        '--executor <name>',
+        'executor to run, e.g. shell or agent (default: routing picks one by complexity)',
+      )
       .option('--run <command>', 'shell command for the shell executor (repeatable)', collect, [])
       .option('--verify <command>', 'success criterion command (repeatable)', collect, [])
       .option('--criterion <text>', 'success criterion without a command (repeatable)', collect, [])
@@ -65,7 +76,21 @@ export function registerTaskCommands(program: Command): void {
         collectList,
         [],
       )
-      .option('--complexity <level>', `one of ${COMPLEXITIES.join(', ')}`)
+      .option(
+        '--complexity <level>',
+        `one of ${COMPLEXITIES.join(', ')} (default: estimated from the title, instructions and criteria)`,
+      )
+      .option('--model <selector>', 'model tier (e.g. cheap, frontier) or pinned model endpoint/model-id')
+      .option('--seniority <level>', `one of ${SENIORITIES.join(', ')}: picks the model tier by routing`)
+      .option('--budget-tokens <n>', 'most input plus output tokens over all attempts')
+      .option('--budget-usd <dollars>', 'most dollars of model calls over all attempts')
+      .option(
+        '--grant <list>',
+        'capability grant such as github:read, comma separated (repeatable)',
+        collectList,
+        [],
+      )
+      .option('--fix-rounds <n>', 'verify-fix rounds after the first failed verification, 0..5 (default 2)')
       .option('--lane <lane>', `priority lane: ${LANES.join(', ')}`)
       .option('--priority <n>', 'priority within the lane, -1000..1000 (higher first)')
       .option('--depends-on <id>', 'task that must succeed first (repeatable)', collect, [])
@@ -156,7 +181,7 @@ export function registerTaskCommands(program: Command): void {
     const detail = await client.tasks.get(id);
     if (!detail) throw new CliError(`task ${id} not found`, { hint: 'list tasks with `warren task list`' });
     if (options.json) return printJson(detail);
-    process.stdout.write(describeTask(detail.task, detail.attempts));
+    process.stdout.write(describeTask(detail.task, detail.attempts, detail.usageRecords));
   });
 
   withHubOptions(
@@ -237,7 +262,7 @@ function buildSpec(title: string | undefined, options: AddOptions): TaskSpecInpu
     throw new CliError('a task needs --repo', { hint: 'pass --repo PATH_OR_URL of a git repository' });
   spec.repo = normalizeRepo(repo);
   if (options.base) spec.baseBranch = options.base;
-  if (options.executor !== 'shell' || !spec.executor) spec.executor = options.executor;
+  if (options.executor) spec.executor = options.executor;
   if (options.run.length > 0) spec.executorInput = { ...(spec.executorInput as object), run: options.run };
   const criteria = [
     ...((spec.successCriteria as unknown[] | undefined) ?? []),
@@ -248,6 +273,17 @@ function buildSpec(title: string | undefined, options: AddOptions): TaskSpecInpu
   if (options.instructions) spec.instructions = options.instructions;
   if (options.capability.length > 0) spec.capabilities = options.capability;
   if (options.complexity) spec.complexity = options.complexity;
+  if (options.model) spec.model = options.model;
+  if (options.seniority) spec.seniority = options.seniority;
+  if (options.budgetTokens !== undefined || options.budgetUsd !== undefined) {
+    const budget: Record<string, unknown> = { ...(spec.budget as object | undefined) };
+    if (options.budgetTokens !== undefined)
+      budget.maxTokens = parseInteger(options.budgetTokens, '--budget-tokens');
+    if (options.budgetUsd !== undefined) budget.maxCostUsd = parseAmount(options.budgetUsd, '--budget-usd');
+    spec.budget = budget;
+  }
+  if (options.grant.length > 0) spec.grants = options.grant;
+  if (options.fixRounds !== undefined) spec.fixRounds = parseInteger(options.fixRounds, '--fix-rounds');
   if (options.lane) spec.lane = options.lane;
   if (options.priority !== undefined) spec.priority = parseInteger(options.priority, '--priority');
   if (options.dependsOn.length > 0) spec.dependsOn = options.dependsOn;
@@ -273,6 +309,13 @@ export function normalizeRepo(repo: string): string {
 function parseInteger(value: string, flag: string): number {
   if (!/^-?\d+$/.test(value)) throw new CliError(`${flag} must be a whole number, got "${value}"`);
   return Number(value);
+}
+
+/** Parses a dollar amount such as `2`, `0.50` or `$1.25`. */
+function parseAmount(value: string, flag: string): number {
+  const match = /^\$?(\d+(?:\.\d+)?)$/.exec(value.trim());
+  if (!match) throw new CliError(`${flag} must be an amount of dollars like 2.50, got "${value}"`);
+  return Number(match[1]);
 }
 
 /** Parses `90s`, `10m`, `1h`, `1500ms` or plain milliseconds. */
@@ -309,8 +352,14 @@ function describeOutcome(task: Task): string {
   return `${paintState(task.state)}${task.stateReason ? `: ${task.stateReason}` : ''}\nsee: warren task show ${task.id}\n`;
 }
 
-/** A task and its attempts as readable text. */
-export function describeTask(task: Task, attempts: Attempt[]): string {
+/** Usage totals in one line: tokens in and out, calls and dollars (4 decimals). */
+export function formatUsage(usage: UsageTotals): string {
+  const tokens = (count: number) => count.toLocaleString('en-US');
+  return `${tokens(usage.inputTokens)} in / ${tokens(usage.outputTokens)} out tokens, ${usage.calls} call${usage.calls === 1 ? '' : 's'}, $${usage.costUsd.toFixed(4)}`;
+}
+
+/** A task, its attempts and its model usage as readable text. */
+export function describeTask(task: Task, attempts: Attempt[], usageRecords: UsageRecord[] = []): string {
   const lines: string[] = [];
   const field = (name: string, value: string | undefined): void => {
     if (value !== undefined && value !== '') lines.push(`${paint('gray', name.padEnd(13))} ${value}`);
@@ -320,7 +369,22 @@ export function describeTask(task: Task, attempts: Attempt[]): string {
   field('state', `${paintState(task.state)}${task.stateReason ? ` — ${task.stateReason}` : ''}`);
   field('repo', `${task.repo}${task.baseBranch ? ` @ ${task.baseBranch}` : ''}`);
   field('executor', task.executor);
-  field('lane', `${task.lane} (priority ${task.priority}, ${task.complexity})`);
+  field('complexity', `${task.complexity} — ${task.complexityReason}`);
+  field('model', task.model);
+  if (task.seniority) field('seniority', task.seniority);
+  if (task.budget) {
+    const limits = [
+      task.budget.maxTokens === undefined
+        ? undefined
+        : `${task.budget.maxTokens.toLocaleString('en-US')} tokens`,
+      task.budget.maxCostUsd === undefined ? undefined : `$${task.budget.maxCostUsd.toFixed(2)}`,
+    ];
+    field('budget', limits.filter(Boolean).join(', '));
+  }
+  if (task.grants.length > 0) field('grants', task.grants.join(', '));
+  if (task.usage.calls > 0 || task.model) field('usage', formatUsage(task.usage));
+  field('lane', `${task.lane} (priority ${task.priority})`);
+  field('fix rounds', String(task.fixRounds));
   field('attempts', `${task.attemptCount} of ${task.maxAttempts}`);
   if (task.retryAt && task.state === 'failed') field('retry', formatAgo(task.retryAt));
   if (task.dependsOn.length > 0) field('depends on', task.dependsOn.join(', '));
@@ -346,6 +410,7 @@ export function describeTask(task: Task, attempts: Attempt[]): string {
       lines.push(
         `  #${attempt.number} ${attempt.state.padEnd(9)} ${formatDuration(ended - Date.parse(attempt.startedAt)).padStart(7)}  runner ${attempt.runnerId}${attempt.error ? `  ${paint('yellow', `${attempt.error.kind}: ${attempt.error.message}`)}` : ''}`,
       );
+      if (attempt.usage.calls > 0) lines.push(paint('gray', `      usage ${formatUsage(attempt.usage)}`));
       for (const round of attempt.verification) {
         for (const criterion of round.criteria) {
           const mark = criterion.passed ? paint('green', 'pass') : paint('red', 'FAIL');
@@ -358,6 +423,23 @@ export function describeTask(task: Task, attempts: Attempt[]): string {
           }
         }
       }
+    }
+  }
+  if (usageRecords.length > 0) {
+    lines.push('', paint('bold', 'model calls by model'));
+    const byModel = new Map<string, UsageTotals>();
+    for (const record of usageRecords) {
+      const key = `${record.endpoint}/${record.model}`;
+      const totals = byModel.get(key) ?? { inputTokens: 0, outputTokens: 0, costUsd: 0, calls: 0 };
+      totals.inputTokens += record.inputTokens;
+      totals.outputTokens += record.outputTokens;
+      totals.costUsd += record.costUsd;
+      totals.calls += 1;
+      byModel.set(key, totals);
+    }
+    for (const [model, totals] of byModel) lines.push(`  ${model}  ${formatUsage(totals)}`);
+    if (usageRecords.length < task.usage.calls) {
+      lines.push(paint('gray', `  (the newest ${usageRecords.length} of ${task.usage.calls} calls)`));
     }
   }
   return `${lines.join('\n')}\n`;

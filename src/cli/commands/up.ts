@@ -1,5 +1,6 @@
 /**
- * `warren up`: a hub on the embedded SQLite store plus one local runner, in the foreground.
+ * `warren up`: a hub on the embedded SQLite store plus one local runner, in the foreground, configured by
+ * the config file (`--config`, default `$WARREN_HOME/config.json` when it exists).
  */
 import { join } from 'node:path';
 import type { Command } from 'commander';
@@ -7,8 +8,10 @@ import { createLogger, type LogLevel } from '../../hub/create-logger.ts';
 import { readHubFile } from '../../hub/hub-file.ts';
 import { DEFAULT_HUB_PORT, startHub } from '../../hub/start-hub.ts';
 import { WarrenError } from '../../core/errors.ts';
+import { parseRunnerConfig, type RunnerFileConfig } from '../../runner/runner-config.ts';
 import { CliError } from '../cli-error.ts';
 import { resolveDataDir } from '../cli-context.ts';
+import { findConfigFile, readConfigFile, withConfigErrors, type WarrenConfigFile } from '../config-file.ts';
 import { startLocalRunner } from '../local-runner.ts';
 import { paint } from '../output.ts';
 import { parseDuration } from './task.ts';
@@ -20,6 +23,7 @@ interface UpOptions {
   slots: string;
   capability?: string;
   lease?: string;
+  config?: string;
   logLevel: string;
 }
 
@@ -35,6 +39,10 @@ export function registerUpCommand(program: Command): void {
     .option('--capability <list>', 'extra capabilities of the local runner, comma separated')
     .option('--lease <duration>', 'lease length of attempts, e.g. 30s')
     .option(
+      '--config <file>',
+      'config file: model endpoints, routing, runner agents and grants (default: $WARREN_HOME/config.json when it exists)',
+    )
+    .option(
       '--log-level <level>',
       'JSON log level on stderr: debug, info, warn, error, silent',
       process.env.WARREN_LOG_LEVEL ?? 'warn',
@@ -44,6 +52,13 @@ export function registerUpCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65_535)
         throw new CliError(`--port must be 0..65535, got "${options.port}"`);
       const dataDir = resolveDataDir();
+      const configPath = findConfigFile(options.config, dataDir);
+      const configFile: WarrenConfigFile | undefined = configPath ? readConfigFile(configPath) : undefined;
+      // Checked before anything starts, so that a bad runner section does not leave a hub running.
+      const runnerConfig: RunnerFileConfig =
+        configFile && options.runner
+          ? withConfigErrors(configFile.path, () => parseRunnerConfig(configFile.runner))
+          : {};
       const running = await readHubFile(dataDir).catch(() => undefined);
       if (running && isProcessRunning(running.pid)) {
         throw new CliError(`a hub already runs on ${dataDir} (pid ${running.pid}, ${running.url})`, {
@@ -61,7 +76,10 @@ export function registerUpCommand(program: Command): void {
           port,
           host: options.host,
           logger,
-          config: options.lease ? { leaseMs: parseDuration(options.lease, '--lease') } : {},
+          config: {
+            ...(options.lease ? { leaseMs: parseDuration(options.lease, '--lease') } : {}),
+            ...configFile?.hub,
+          },
         });
       } catch (error) {
         if (WarrenError.isInstance(error) && error.code === 'unavailable') {
@@ -81,6 +99,12 @@ export function registerUpCommand(program: Command): void {
         `  data dir     ${dataDir} (SQLite: ${join(dataDir, 'warren.db')})`,
         `  admin token  ${join(dataDir, 'admin-token')}`,
       ];
+      if (configFile) {
+        const endpoints = configFile.hub.endpoints?.length ?? 0;
+        lines.push(
+          `  config       ${configFile.path} (${endpoints} model endpoint${endpoints === 1 ? '' : 's'})`,
+        );
+      }
       const runner = options.runner
         ? await startLocalRunner({
             dataDir,
@@ -89,6 +113,7 @@ export function registerUpCommand(program: Command): void {
             slots: Number(options.slots),
             capabilities: options.capability?.split(',').filter(Boolean),
             logger,
+            runner: { ...runnerConfig },
           })
         : undefined;
       if (runner) lines.push(`  runner       local (${options.slots} slots, id ${runner.runnerId})`);
