@@ -70,6 +70,7 @@ describe('a hub that crashes during a burst of creations', () => {
         title: `Burst task ${index}`,
         instructions: `instructions of task ${index}: ${'x'.repeat(index)}`,
         repo: '/nonexistent/burst-repo',
+        executor: 'shell',
         executorInput: { run: `echo ${index}` },
         // why: no runner has this capability, so the burst stays queued and untouched.
         capabilities: ['burst-only'],
