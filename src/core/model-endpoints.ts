@@ -128,6 +128,15 @@ export const ENDPOINT_STATUSES = ['unknown', 'up', 'down'] as const;
 /** An endpoint's reachability; see {@link ENDPOINT_STATUSES}. */
 export type EndpointStatus = (typeof ENDPOINT_STATUSES)[number];
 
+/**
+ * Attempt error kinds that say a model endpoint could not serve (no connection, or a retryable error status
+ * such as 503 or 429). When an attempt of a task with a model selector fails with one, the hub checks the
+ * endpoints behind the selector at once instead of waiting for their next scheduled check, so that the
+ * task's retry waits for a healthy endpoint. The agent executor reports these kinds
+ * (`src/executors/agent/call-model.ts`).
+ */
+export const ENDPOINT_OUTAGE_ERROR_KINDS: readonly string[] = ['model_unreachable', 'model_unavailable'];
+
 /** An endpoint's health as the hub's checker last saw it. */
 export interface EndpointHealth {
   status: EndpointStatus;

@@ -13,6 +13,7 @@ import {
   type AttemptEndResult,
 } from '../core/api.ts';
 import { InvalidInputError, LeaseLostError } from '../core/errors.ts';
+import { ENDPOINT_OUTAGE_ERROR_KINDS } from '../core/model-endpoints.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseInput } from '../core/parse-input.ts';
 import type { LeaseFence, Task } from '../core/types.ts';
@@ -69,6 +70,10 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
     refuseAdminClaim(c, claim);
     const fence = await fenceOf(c, store, leaseToken);
     const task = await store.failAttempt(fence, failure);
+    // The model endpoint failed the attempt: check it now, so that the retry waits for a healthy one.
+    if (task.model !== undefined && ENDPOINT_OUTAGE_ERROR_KINDS.includes(failure.error.kind)) {
+      dependencies.endpointHealth.recheck(task.model);
+    }
     await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'failed');
     return c.json(await answerAttemptEnd(dependencies, fence.runnerId, task, claim));
   });

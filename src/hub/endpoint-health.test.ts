@@ -196,6 +196,29 @@ describe('createEndpointHealthChecker', () => {
     expect(health.available().capabilities).toEqual([]);
   });
 
+  it('re-checks at once the endpoints behind a pinned or tier selector, and no others', async () => {
+    const scripted = scriptedFetch();
+    const health = start({ fetch: scripted.fetch });
+    health.sync([
+      endpoint(),
+      endpoint({
+        name: 'other',
+        baseUrl: 'https://other.example/v1',
+        models: [{ id: 'big', tier: 'frontier', inputPricePerMillionUsd: 1, outputPricePerMillionUsd: 2 }],
+      }),
+    ]);
+    await vi.waitFor(() => expect(health.available().endpoints).toHaveLength(2));
+    const urls = () => scripted.requests.map((request) => new URL(request.url).host);
+    health.recheck('main/small');
+    await vi.waitFor(() => expect(urls()).toHaveLength(3));
+    health.recheck('frontier');
+    await vi.waitFor(() => expect(urls()).toHaveLength(4));
+    health.recheck('nobody/none');
+    health.recheck('local');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(urls().slice(2)).toEqual(['models.example', 'other.example']);
+  });
+
   it('ignores the answer of a check made for a definition that has since been replaced', async () => {
     const scripted = scriptedFetch();
     let release: (response: Response) => void = () => undefined;

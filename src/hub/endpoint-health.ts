@@ -16,7 +16,7 @@ import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
 import type { Logger } from '../core/logger.ts';
 import { offeredModelSelectors } from '../core/model-assignment.ts';
 import type { EndpointHealth, EndpointStatus, ModelEndpoint } from '../core/model-endpoints.ts';
-import { modelCapabilityOf } from '../core/model-selector.ts';
+import { modelCapabilityOf, parseModelSelector } from '../core/model-selector.ts';
 import type { HubConfig } from './hub-config.ts';
 
 /** The endpoints that are up at one moment, and the model capabilities they offer runners. */
@@ -50,6 +50,12 @@ export interface EndpointHealthChecker {
   configuredSelectors(): ReadonlySet<string>;
   /** The endpoints up now and their capabilities; one consistent snapshot. */
   available(): AvailableModels;
+  /**
+   * Checks now, instead of at their next scheduled time, the endpoints that serve `selector` (the pinned
+   * endpoint, or every endpoint with a model of the tier) and are not being checked already. The hub calls
+   * it when an attempt fails because its model endpoint could not serve.
+   */
+  recheck(selector: string): void;
   /** Calls `listener` on every change of an endpoint's status; returns the unsubscribe function. */
   subscribe(listener: (change: EndpointStatusChange) => void): () => void;
   /** Stops every timer and check; later calls change nothing. */
@@ -282,6 +288,19 @@ export function createEndpointHealthChecker(options: EndpointHealthCheckerOption
         snapshot = { endpoints, capabilities: [...new Set(capabilities)].sort() };
       }
       return snapshot;
+    },
+    recheck(selector) {
+      if (stopped) return;
+      const parsed = parseModelSelector(selector);
+      for (const state of states.values()) {
+        const serves =
+          parsed.kind === 'pin'
+            ? state.endpoint.name === parsed.endpoint
+            : state.endpoint.models.some((model) => model.tier === parsed.tier);
+        if (!serves || state.inFlight !== undefined || !state.current) continue;
+        clearTimeout(state.timer);
+        void check(state);
+      }
     },
     subscribe(listener) {
       listeners.add(listener);

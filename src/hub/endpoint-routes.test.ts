@@ -227,6 +227,43 @@ describe('model endpoints, routing and the cost ledger', () => {
       });
     });
 
+    it('checks the endpoint at once when an attempt fails because the model could not be reached', async () => {
+      const switchable = switchableFetch();
+      switchable.up.add('http://127.0.0.1:11434/v1');
+      let checks = 0;
+      const counting: typeof fetch = async (input, init) => {
+        checks += 1;
+        return switchable.fetch(input, init);
+      };
+      hub = await createTestHub({ config: { endpoints: [cheapEndpoint] }, endpointCheckFetch: counting });
+      await vi.waitFor(() => expect(hub.endpointHealth.get('local')?.status).toBe('up'));
+      const { token } = await hub.createRunner('agents', { capabilities: ['executor:agent'], slots: 2 });
+      await createTask(hub, {});
+      await createTask(hub, {});
+      const [first, second] = await claim(hub, token).then(async (one) => [
+        ...one,
+        ...(await claim(hub, token)),
+      ]);
+      const fail = (work: ClaimedWork, kind: string) =>
+        hub.request('POST', `/v1/attempts/${work.attempt.id}/fail`, {
+          token,
+          body: { leaseToken: work.leaseToken, error: { kind, message: 'no', retryable: true } },
+        });
+
+      // Another kind of failure says nothing about the endpoint.
+      expect((await fail(first!, 'verification_failed')).status).toBe(200);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(checks).toBe(1);
+
+      // The endpoint went away; the runner's model call could not connect. The next scheduled check is a
+      // minute away, but the hub checks now and the endpoint shows down.
+      switchable.up.clear();
+      expect((await fail(second!, 'model_unreachable')).status).toBe(200);
+      await vi.waitFor(() => expect(hub.endpointHealth.get('local')?.status).toBe('down'));
+      expect(checks).toBe(2);
+      expect(hub.endpointHealth.available().capabilities).toEqual([]);
+    });
+
     it('gives a pinned model exactly, and nothing to a runner without the executor', async () => {
       hub = await createTestHub({ config: { endpoints: [cheapEndpoint] } });
       await vi.waitFor(() => expect(hub.endpointHealth.get('local')?.status).toBe('up'));
