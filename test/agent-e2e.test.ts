@@ -46,7 +46,9 @@ function fixAddScript(): ScriptedTurn[] {
     {
       name: 'wrong fix',
       when: toolSaid('a - b'),
-      toolCalls: [{ name: 'edit_file', input: { path: 'math.js', old_string: 'a - b', new_string: 'a * b' } }],
+      toolCalls: [
+        { name: 'edit_file', input: { path: 'math.js', old_string: 'a - b', new_string: 'a * b' } },
+      ],
       usage: { inputTokens: 1_100, outputTokens: 60 },
     },
     {
@@ -64,7 +66,9 @@ function fixAddScript(): ScriptedTurn[] {
     {
       name: 'real fix after feedback',
       when: (request) => lastUserText(request).includes('verification round 1'),
-      toolCalls: [{ name: 'edit_file', input: { path: 'math.js', old_string: 'a * b', new_string: 'a + b' } }],
+      toolCalls: [
+        { name: 'edit_file', input: { path: 'math.js', old_string: 'a * b', new_string: 'a + b' } },
+      ],
       usage: { inputTokens: 2_000, outputTokens: 60 },
     },
     {
@@ -84,7 +88,9 @@ const protocols: Array<{ name: string; endpoint: (url: string) => ModelEndpointI
       provider: 'anthropic',
       baseUrl: `${url}/v1`,
       apiKeyEnv: 'WARREN_E2E_MODEL_KEY',
-      models: [{ id: 'claude-e2e', tier: 'frontier', inputPricePerMillionUsd: 3, outputPricePerMillionUsd: 15 }],
+      models: [
+        { id: 'claude-e2e', tier: 'frontier', inputPricePerMillionUsd: 3, outputPricePerMillionUsd: 15 },
+      ],
     }),
   },
   {
@@ -95,7 +101,9 @@ const protocols: Array<{ name: string; endpoint: (url: string) => ModelEndpointI
       provider: 'openai-compatible',
       baseUrl: `${url}/v1`,
       apiKeyEnv: 'WARREN_E2E_MODEL_KEY',
-      models: [{ id: 'qwen-e2e', tier: 'cheap', inputPricePerMillionUsd: 0.2, outputPricePerMillionUsd: 0.6 }],
+      models: [
+        { id: 'qwen-e2e', tier: 'cheap', inputPricePerMillionUsd: 0.2, outputPricePerMillionUsd: 0.6 },
+      ],
     }),
   },
 ];
@@ -121,7 +129,8 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
         heartbeatIntervalMs: 300,
         maintenanceIntervalMs: 50,
         endpoints: [configured],
-        // why: a down endpoint is re-checked quickly, so the outage test sees it come back in time.
+        // why: endpoints are re-checked quickly, so the outage test sees them go down and come back in time.
+        endpointUpIntervalMs: 100,
         endpointDownInitialDelayMs: 100,
         endpointDownMaxDelayMs: 200,
       },
@@ -158,10 +167,14 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
       successCriteria: [{ description: 'unit tests pass', command: 'node math.test.js' }],
       fixRounds: 2,
     });
-    const task = await waitFor<Task>('the task to finish', async () => {
-      const current = (await admin.tasks.get(created.id))!.task;
-      return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
-    }, { timeoutMs: 60_000 });
+    const task = await waitFor<Task>(
+      'the task to finish',
+      async () => {
+        const current = (await admin.tasks.get(created.id))!.task;
+        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     const detail = (await admin.tasks.get(created.id))!;
     expect(task.state, JSON.stringify(detail.attempts.at(-1)?.error)).toBe('succeeded');
 
@@ -196,7 +209,9 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
 
     // The ledger is visible through the API and on /metrics.
     const metrics = await (await fetch(`${hub.url}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`warren_model_tokens_total\\{[^}]*endpoint="${configured.name}"[^}]*\\} `));
+    expect(metrics).toMatch(
+      new RegExp(`warren_model_tokens_total\\{[^}]*endpoint="${configured.name}"[^}]*\\} `),
+    );
     const worktreeFile = path.join(sandbox.path('runner'), 'worktrees', attempt.id, 'math.js');
     await expect(readFile(worktreeFile)).rejects.toThrow();
   });
@@ -204,6 +219,12 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
   it('never routes to an endpoint that is down: the task waits, then runs when it comes back', async () => {
     await model.close();
     const configured = endpoint(model.url);
+    await waitFor('the endpoint to be marked down', async () => {
+      const endpoints = await admin.endpoints.list();
+      return (
+        endpoints.find((candidate) => candidate.name === configured.name)?.status === 'down' || undefined
+      );
+    });
     const { task } = await admin.tasks.create({
       title: 'Fix add while the model is down',
       repo: source,
@@ -211,19 +232,23 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
       model: `${configured.name}/${configured.models[0]!.id}`,
       successCriteria: [{ description: 'unit tests pass', command: 'node math.test.js' }],
     });
-    await waitFor('the endpoint to be marked down', async () => {
-      const endpoints = await admin.endpoints.list();
-      return endpoints.find((candidate) => candidate.name === configured.name)?.status === 'down' || undefined;
-    });
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await admin.tasks.get(task.id))!.task.state).toBe('queued');
 
     // The endpoint comes back on the same address: the task is claimed and done.
-    model = await startScriptedModelServer({ script: fixAddScript(), apiKey, port: Number(new URL(model.url).port) });
-    const finished = await waitFor<Task>('the task to finish', async () => {
-      const current = (await admin.tasks.get(task.id))!.task;
-      return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
-    }, { timeoutMs: 60_000 });
+    model = await startScriptedModelServer({
+      script: fixAddScript(),
+      apiKey,
+      port: Number(new URL(model.url).port),
+    });
+    const finished = await waitFor<Task>(
+      'the task to finish',
+      async () => {
+        const current = (await admin.tasks.get(task.id))!.task;
+        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
     expect(finished.state).toBe('succeeded');
   });
 });
