@@ -1,6 +1,8 @@
 import { mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   allText,
@@ -20,6 +22,8 @@ import type { AgentDefinitionInput } from './agent-definition.ts';
 import { createAgentExecutor, type AgentExecutorOptions } from './create-agent-executor.ts';
 
 const apiKey = 'sk-test-scripted-key-0001';
+const envReportServer = path.resolve(import.meta.dirname, '../../../test/support/env-report-mcp-server.ts');
+const tsxLoader = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const secretToken = 'ghp_grantedSecretValue123456';
 
 describe('the agent executor against the scripted model server', () => {
@@ -315,6 +319,47 @@ describe('the agent executor against the scripted model server', () => {
     expect(lastUserText(fixRequest)).toContain('node test.js');
     // The fix round continues the same conversation: the first task message is still there.
     expect(fixRequest.messages[0]?.text).toContain('Make add return the sum.');
+  });
+
+  it('offers MCP tools with a server prefix; a server sees a granted secret only with its grant', async () => {
+    const model = await serve([
+      { toolCalls: [{ name: 'granted__report_env', input: { names: ['GITHUB_TOKEN'] } }] },
+      { toolCalls: [{ name: 'ungranted__report_env', input: { names: ['GITHUB_TOKEN'] } }] },
+      { text: 'reported' },
+    ]);
+    const mcpServer = (name: string, grants: string[]) => ({
+      name,
+      command: process.execPath,
+      args: ['--import', tsxLoader, envReportServer],
+      grants,
+    });
+    const agent = executor({
+      agents: [
+        { name: 'reporter', mcpServers: [mcpServer('granted', ['github:read']), mcpServer('ungranted', [])] },
+      ],
+    });
+    const context = contextFor(
+      model,
+      { grants: ['github:read'], executorInput: { agent: 'reporter' } },
+      { grantSecrets: { 'github:read': { GITHUB_TOKEN: secretToken } } },
+    );
+    context.env = { ...context.env, GITHUB_TOKEN: secretToken };
+    const result = await agent.run(context);
+    expect(result.status).toBe('succeeded');
+    const offered = server!.requests[0]!.tools.map((tool) => tool.name);
+    expect(offered).toEqual(
+      expect.arrayContaining(['granted__report_env', 'ungranted__report_env', 'read_file']),
+    );
+
+    const granted = JSON.parse(lastToolResult(server!.requests[1]!)!.output) as {
+      names: string[];
+      values: Record<string, unknown>;
+    };
+    expect(granted.names).toContain('GITHUB_TOKEN');
+    expect(granted.values.GITHUB_TOKEN).toBe('[REDACTED]');
+    const ungranted = JSON.parse(lastToolResult(server!.requests[2]!)!.output) as { names: string[] };
+    expect(ungranted.names).not.toContain('GITHUB_TOKEN');
+    for (const request of server!.requests) expect(allText(request)).not.toContain(secretToken);
   });
 
   it('refuses unknown agent definitions and bad executor input, naming the field', () => {
