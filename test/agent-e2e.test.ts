@@ -252,3 +252,107 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
     expect(finished.state).toBe('succeeded');
   });
 });
+
+describe('verify-fix rounds never regress', () => {
+  let sandbox: GitSandbox;
+  let model: ScriptedModelServer;
+  let hub: RunningHub;
+  let admin: HubClient;
+  let runner: RunningRunner;
+
+  beforeEach(async () => {
+    process.env.WARREN_E2E_MODEL_KEY = apiKey;
+    sandbox = await createGitSandbox();
+  });
+
+  afterEach(async () => {
+    await runner.stop({ drainTimeoutMs: 0 });
+    await hub.close();
+    await model.close();
+    await sandbox.cleanup();
+  });
+
+  it('undoes a fix round that breaks a criterion which had passed, and tells the agent', async () => {
+    model = await startScriptedModelServer({
+      apiKey,
+      script: [
+        { name: 'claims done', text: 'Nothing to change, I think.' },
+        {
+          name: 'breaks the greeting',
+          when: (request) => lastUserText(request).includes('verification round 1'),
+          toolCalls: [
+            { name: 'edit_file', input: { path: 'greet.js', old_string: "'hello'", new_string: "'bye'" } },
+          ],
+        },
+        { name: 'claims done again', text: 'Changed the greeting.' },
+        {
+          name: 'real fix',
+          when: (request) => lastUserText(request).includes('reverted'),
+          toolCalls: [
+            { name: 'edit_file', input: { path: 'math.js', old_string: 'a - b', new_string: 'a + b' } },
+          ],
+        },
+        { name: 'summary', text: 'Fixed add.' },
+      ],
+    });
+    hub = await startHub({
+      dataDir: sandbox.path('hub'),
+      port: 0,
+      config: {
+        leaseMs: 5_000,
+        heartbeatIntervalMs: 300,
+        maintenanceIntervalMs: 50,
+        endpoints: [protocols[0]!.endpoint(model.url)],
+      },
+      logger: silentLogger,
+    });
+    admin = createHubClient({ baseUrl: hub.url, token: hub.adminToken });
+    const source = await sandbox.createSourceRepo({
+      files: {
+        ...sourceFiles,
+        'greet.js': "export const greet = () => 'hello';\n",
+        'greet.test.js':
+          "import assert from 'node:assert/strict';\nimport { greet } from './greet.js';\nassert.equal(greet(), 'hello');\n",
+      },
+    });
+    const { token } = await admin.runners.create({ name: 'agent-runner' });
+    runner = await startRunner({
+      hubUrl: hub.url,
+      token,
+      workDir: sandbox.path('runner'),
+      pollWaitMs: 1_000,
+    });
+
+    const { task: created } = await admin.tasks.create({
+      title: 'Fix add without breaking the greeting',
+      repo: source,
+      executor: 'agent',
+      model: 'frontier/claude-e2e',
+      successCriteria: [
+        { description: 'greeting works', command: 'node greet.test.js' },
+        { description: 'add works', command: 'node math.test.js' },
+      ],
+      fixRounds: 2,
+    });
+    const task = await waitFor<Task>(
+      'the task to finish',
+      async () => {
+        const current = (await admin.tasks.get(created.id))!.task;
+        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
+      },
+      { timeoutMs: 60_000 },
+    );
+    const attempt = (await admin.tasks.get(created.id))!.attempts[0]!;
+    expect(task.state, JSON.stringify(attempt.error)).toBe('succeeded');
+    expect(attempt.verification.map((round) => round.criteria.map((criterion) => criterion.passed))).toEqual([
+      [true, false],
+      [false, false],
+      [true, true],
+    ]);
+    // The broken greeting was undone before the agent's next round, so the branch keeps it intact.
+    const { stdout } = await runGit(['show', `${task.result!.branch}:greet.js`], { cwd: source });
+    expect(stdout).toContain("'hello'");
+    const realFix = model.requests.find((request) => request.answeredWith === 'real fix')!;
+    expect(lastUserText(realFix)).toContain('"greeting works"');
+  });
+});
