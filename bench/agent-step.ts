@@ -96,7 +96,12 @@ try {
   const answered: number[] = [];
   const server = await startScriptedModelServer({ script: scriptFor(stepCount, arrivals), apiKey });
   const model: ModelAssignment = {
-    endpoint: { name: 'scripted', provider: 'anthropic', baseUrl: `${server.url}/v1`, apiKeyEnv: 'WARREN_BENCH_MODEL_KEY' },
+    endpoint: {
+      name: 'scripted',
+      provider: 'anthropic',
+      baseUrl: `${server.url}/v1`,
+      apiKeyEnv: 'WARREN_BENCH_MODEL_KEY',
+    },
     model: 'claude-bench',
     pricing: { inputPerMillionUsd: 3, outputPerMillionUsd: 15 },
   };
@@ -121,7 +126,10 @@ try {
 
   // 2. Memory with concurrent activations.
   const memoryServer = await startScriptedModelServer({ script: scriptFor(stepsPerActivation), apiKey });
-  const memoryModel: ModelAssignment = { ...model, endpoint: { ...model.endpoint, baseUrl: `${memoryServer.url}/v1` } };
+  const memoryModel: ModelAssignment = {
+    ...model,
+    endpoint: { ...model.endpoint, baseUrl: `${memoryServer.url}/v1` },
+  };
   const worktrees = await Promise.all(
     Array.from({ length: activationCount }, (_, index) => createWorktree(root, `activation-${index}`)),
   );

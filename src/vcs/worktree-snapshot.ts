@@ -18,7 +18,11 @@ export async function snapshotWorktree(worktreePath: string, abortSignal?: Abort
  * Puts the worktree's files back as they were in `treeId`: changed files are restored, files added since
  * are removed. Ignored files (build output) are left alone.
  */
-export async function restoreWorktree(worktreePath: string, treeId: string, abortSignal?: AbortSignal): Promise<void> {
+export async function restoreWorktree(
+  worktreePath: string,
+  treeId: string,
+  abortSignal?: AbortSignal,
+): Promise<void> {
   // why: staging first puts files created since the last snapshot in the index, so `read-tree -u` knows
   // them and removes them; unstaged new files would otherwise survive the restore.
   await runGit(['add', '--all'], { cwd: worktreePath, abortSignal });
