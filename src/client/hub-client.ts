@@ -47,6 +47,7 @@ import {
   type HttpTransport,
 } from './http-transport.ts';
 import { parseEventStream } from './parse-event-stream.ts';
+import { describeNetworkError as networkReason } from '../core/describe-network-error.ts';
 
 /** How the client retries calls that failed for reasons a retry can fix. */
 export interface HubClientRetryOptions {
@@ -715,16 +716,6 @@ function toWarrenEvent(
     at: new Date().toISOString(),
     data: parsed as Record<string, unknown>,
   };
-}
-
-function networkReason(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  const causeMessage = cause instanceof Error ? cause.message : undefined;
-  return [error.message, typeof code === 'string' ? code : undefined, causeMessage]
-    .filter((part, index, parts) => part && parts.indexOf(part) === index)
-    .join(': ');
 }
 
 /** The signal's reason when it is an Error, else an AbortError. */

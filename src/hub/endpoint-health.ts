@@ -18,6 +18,7 @@ import { offeredModelSelectors } from '../core/model-assignment.ts';
 import type { EndpointHealth, EndpointStatus, ModelEndpoint } from '../core/model-endpoints.ts';
 import { modelCapabilityOf, parseModelSelector } from '../core/model-selector.ts';
 import type { HubConfig } from './hub-config.ts';
+import { describeNetworkError } from '../core/describe-network-error.ts';
 
 /** The endpoints that are up at one moment, and the model capabilities they offer runners. */
 export interface AvailableModels {
@@ -336,14 +337,8 @@ function requestHeaders(endpoint: ModelEndpoint, key: string | undefined): Recor
   return headers;
 }
 
-/** A network error in words: the message and its cause's code (ECONNREFUSED, ENOTFOUND, ...). */
+/** A failed check in words (never the key). */
 function describeFailure(error: unknown): string {
   if (error instanceof KeyUnavailableError) return error.message;
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  const code = typeof cause === 'object' && cause !== null ? (cause as { code?: unknown }).code : undefined;
-  const causeMessage = cause instanceof Error ? cause.message : undefined;
-  return [error.message, typeof code === 'string' ? code : undefined, causeMessage]
-    .filter((part, index, parts) => part && parts.indexOf(part) === index)
-    .join(': ');
+  return describeNetworkError(error);
 }

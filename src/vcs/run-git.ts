@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { GitError } from './git-error.ts';
+import { GIT_REPOSITORY_LOCATING_VARIABLES as repositoryLocatingVariables } from '../core/git-environment.ts';
 
 /** How to run one git command. */
 export interface RunGitOptions {
@@ -41,19 +42,6 @@ const nonInteractiveEnvironment: Record<string, string> = {
   GIT_TERMINAL_PROMPT: '0',
   GCM_INTERACTIVE: 'never',
 };
-
-// why: these point git at another repository than cwd; they leak in when Warren runs from a git hook
-// (npm test in a pre-commit hook) and would make every command act on the caller's repository.
-const repositoryLocatingVariables = [
-  'GIT_DIR',
-  'GIT_WORK_TREE',
-  'GIT_INDEX_FILE',
-  'GIT_OBJECT_DIRECTORY',
-  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-  'GIT_COMMON_DIR',
-  'GIT_NAMESPACE',
-  'GIT_PREFIX',
-];
 
 // why: git starts helpers (git-remote-https, ssh, hooks) that hold its pipes open; putting it in its
 // own process group lets a timeout kill all of them, so the promise settles instead of hanging.

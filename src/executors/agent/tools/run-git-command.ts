@@ -2,6 +2,7 @@
 import { runProcess } from '../../run-process.ts';
 import type { RunProcessResult } from '../../run-process.ts';
 import type { AgentToolContext } from '../agent-tool.ts';
+import { GIT_REPOSITORY_LOCATING_VARIABLES as repositoryLocatingVariables } from '../../../core/git-environment.ts';
 
 /** How to run one git command in the worktree. */
 export interface RunGitCommandOptions {
@@ -33,18 +34,6 @@ const isolatedConfigEnvironment: Record<string, string> = {
   // why: paths the agent passes are file names, never pathspec magic such as `:(exclude)`.
   GIT_LITERAL_PATHSPECS: '1',
 };
-
-// why: these point git at another repository than the worktree; they must not leak in from the grant.
-const repositoryLocatingVariables = [
-  'GIT_DIR',
-  'GIT_WORK_TREE',
-  'GIT_INDEX_FILE',
-  'GIT_OBJECT_DIRECTORY',
-  'GIT_ALTERNATE_OBJECT_DIRECTORIES',
-  'GIT_COMMON_DIR',
-  'GIT_NAMESPACE',
-  'GIT_PREFIX',
-];
 
 // why: a grant with no PATH still needs to find git in the usual places.
 const fallbackPath = '/usr/local/bin:/usr/bin:/bin';
