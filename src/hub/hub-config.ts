@@ -70,10 +70,11 @@ export const DEFAULT_HUB_CONFIG: Readonly<HubConfig> = {
   endpointCheckTimeoutMs: 5_000,
   // why: a minute notices an outage soon enough for queued work, at one cheap request per endpoint.
   endpointUpIntervalMs: 60_000,
-  // why: a blip heals in seconds; 2 s doubling reaches the cap after eight failures (about 8 minutes).
+  // why: a blip heals in seconds; 2 s doubling reaches the cap after four failures (about half a minute).
   endpointDownInitialDelayMs: 2_000,
-  // why: an endpoint down for long is still tried every 5 minutes, so tasks resume soon after it returns.
-  endpointDownMaxDelayMs: 5 * 60_000,
+  // why: someone who starts their local model server expects queued tasks to start within seconds, not
+  // minutes; a models-list call every 30 s per down endpoint costs nothing.
+  endpointDownMaxDelayMs: 30_000,
 };
 
 /**
