@@ -157,6 +157,41 @@ describe('the agent executor against the scripted model server', () => {
     expect(first.headers['x-api-key']).toBe(apiKey);
   });
 
+  it.each([
+    { provider: 'openai' as const, path: '/v1', protocol: 'openai-responses' },
+    { provider: 'google' as const, path: '/v1beta', protocol: 'gemini' },
+    { provider: 'openai-compatible' as const, path: '/v1', protocol: 'openai-chat' },
+  ])('runs the same loop over the $protocol protocol', async ({ provider, path: basePath, protocol }) => {
+    const anthropic = await serve([
+      {
+        toolCalls: [{ name: 'read_file', input: { path: 'math.js' } }],
+        usage: { inputTokens: 100, outputTokens: 5 },
+      },
+      {
+        when: (request) => lastToolResult(request)?.output.includes('a - b') === true,
+        toolCalls: [
+          { name: 'edit_file', input: { path: 'math.js', old_string: 'a - b', new_string: 'a + b' } },
+        ],
+        usage: { inputTokens: 120, outputTokens: 6 },
+      },
+      { text: 'Done.', usage: { inputTokens: 130, outputTokens: 2 } },
+    ]);
+    const model: ModelAssignment = {
+      ...anthropic,
+      endpoint: { ...anthropic.endpoint, provider, baseUrl: `${server!.url}${basePath}` },
+    };
+    const result = await executor().run(contextFor(model));
+    expect(result).toMatchObject({ status: 'succeeded', summary: 'Done.' });
+    expect(await readFile(path.join(worktree, 'math.js'), 'utf8')).toContain('return a + b;');
+    expect(server!.requests.map((request) => request.protocol)).toEqual([protocol, protocol, protocol]);
+    const usage = events.filter((event) => event.type === 'usage');
+    expect(usage.map((event) => [event.inputTokens, event.outputTokens])).toEqual([
+      [100, 5],
+      [120, 6],
+      [130, 2],
+    ]);
+  });
+
   it('answers malformed arguments, unknown tools and path escapes with tool errors, not crashes', async () => {
     const model = await serve([
       { toolCalls: [{ name: 'read_file', input: '{"path": "math.js"' }] },
