@@ -15,10 +15,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { silentLogger } from '../src/core/logger.ts';
 import type { ModelAssignment } from '../src/core/model-endpoints.ts';
 import { createAgentExecutor } from '../src/executors/agent/create-agent-executor.ts';
 import type { ExecutorContext } from '../src/executors/spec.ts';
+import { createTestContext } from '../src/executors/testing/create-test-context.ts';
 import { createTestTask } from '../src/executors/testing/create-test-task.ts';
 import {
   startScriptedModelServer,
@@ -69,20 +69,14 @@ async function createWorktree(root: string, name: string): Promise<string> {
 }
 
 function contextFor(worktree: string, model: ModelAssignment, onUsage?: () => void): ExecutorContext {
-  return {
+  return createTestContext(worktree, {
     task: createTestTask({ title: 'bench', instructions: 'Read the files.', executor: 'agent' }),
-    attempt: { id: 'att_bench', number: 1 },
-    worktreePath: worktree,
-    abortSignal: new AbortController().signal,
     timeoutMs: 600_000,
-    env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: worktree },
-    heartbeat: () => undefined,
     emit: (event) => {
       if (event.type === 'usage') onUsage?.();
     },
-    logger: silentLogger,
     model,
-  };
+  });
 }
 
 const root = await mkdtemp(join(tmpdir(), 'warren-bench-agent-'));

@@ -384,7 +384,7 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       ...(work.model ? { model: work.model } : {}),
       grantSecrets,
     };
-    let executorResult = await runExecutor(executor.name, () => executor.run(context));
+    const executorResult = await runExecutor(executor.name, () => executor.run(context));
     if (interruption) return interrupted();
     if (executorResult.status === 'failed') {
       log.system(`${executor.name} failed: ${executorResult.error.message.split('\n')[0] ?? ''}`);
@@ -398,8 +398,8 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
     const criteria = task.successCriteria;
     const rounds: VerificationRound[] = [];
     let session = executorResult.session;
+    // The best state so far: the last failed round that broke nothing, and the worktree as it was then.
     let reference: { round: VerificationRound; snapshot: string } | undefined;
-    let regressed: string[] = [];
     for (let roundNumber = 1; ; roundNumber += 1) {
       progress = `verifying ${criteria.length} criteri${criteria.length === 1 ? 'on' : 'a'}${roundNumber > 1 ? ` (round ${roundNumber})` : ''}`;
       await log.flush();
@@ -430,8 +430,8 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       }
       if (round.passed) break;
 
-      regressed = reference ? regressedCriteria(reference.round, round) : [];
-      if (regressed.length > 0 && reference) {
+      const regressed = reference ? regressedCriteria(reference.round, round) : [];
+      if (reference && regressed.length > 0) {
         log.system(
           `round ${roundNumber} broke ${regressed.length} criteri${regressed.length === 1 ? 'on' : 'a'} that had passed; undoing that round's changes`,
         );
@@ -457,10 +457,11 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
           rounds,
         );
       }
-      if (regressed.length === 0) {
+      if (!reference || regressed.length === 0) {
         reference = { round, snapshot: await snapshotWorktree(worktree.path, controller.signal) };
       }
-      const feedback = reference?.round ?? round;
+      // After an undo the worktree is back at the reference, so its round is the evidence that fits.
+      const feedback = reference.round;
       progress = `fix round ${fixRoundsUsed + 1} of ${task.fixRounds}`;
       await log.flush();
       await callHub(() =>
@@ -479,7 +480,6 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
         log.system(`${executor.name} failed in ${progress}: ${resumed.error.message.split('\n')[0] ?? ''}`);
         return failed(resumed.error, rounds);
       }
-      executorResult = resumed;
       session = resumed.session;
       summary = resumed.summary ?? summary;
       log.system(`${executor.name} finished ${progress}${resumed.summary ? `: ${resumed.summary}` : ''}`);

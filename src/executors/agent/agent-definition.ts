@@ -3,20 +3,11 @@
  * limits and budget) that tasks select with `executorInput.agent`.
  */
 import { z } from 'zod';
-import { mcpServerConfigSchema } from './mcp/mcp-server-config.ts';
+import { budgetSchema } from '../../core/types.ts';
+import { mcpServerConfigsSchema } from './mcp/mcp-server-config.ts';
 
 /** The definition used when a task names none. */
 export const DEFAULT_AGENT_NAME = 'default';
-
-/** A token and/or dollar budget. */
-export const agentBudgetSchema = z
-  .strictObject({
-    maxTokens: z.number().int().positive().optional(),
-    maxCostUsd: z.number().positive().optional(),
-  })
-  .refine((budget) => budget.maxTokens !== undefined || budget.maxCostUsd !== undefined, {
-    message: 'must set maxTokens or maxCostUsd',
-  });
 
 /** An agent definition as configured. */
 export const agentDefinitionSchema = z.strictObject({
@@ -29,7 +20,7 @@ export const agentDefinitionSchema = z.strictObject({
   /** Built-in tools offered, by name; all of them when absent. */
   tools: z.array(z.string().min(1).max(64)).max(64).optional(),
   /** MCP servers started for each activation; their tools are offered as `<server>__<tool>`. */
-  mcpServers: z.array(mcpServerConfigSchema).max(20).default([]),
+  mcpServers: mcpServerConfigsSchema.default([]),
   /** why: 50 model calls is plenty for a focused change and bounds a confused agent's spend. */
   maxSteps: z.number().int().min(1).max(1_000).default(50),
   /** Wall-clock limit of one activation; the task's timeout still applies. */
@@ -37,7 +28,7 @@ export const agentDefinitionSchema = z.strictObject({
   /** why: 8 192 output tokens fits any single edit or summary; larger answers are usually runaway text. */
   maxOutputTokens: z.number().int().min(256).max(200_000).default(8_192),
   /** Budget of one attempt (the run and its fix rounds); a task's own budget applies as well. */
-  budget: agentBudgetSchema.optional(),
+  budget: budgetSchema.optional(),
   /** Same call repeated this many times with no file change ends the attempt as `no-progress`. */
   maxRepeatedCalls: z.number().int().min(2).max(100).default(3),
   /** This many steps in a row with no file change and nothing new learned end it as `no-progress`. */

@@ -12,11 +12,11 @@ import {
   type ModelScript,
   type ScriptedModelServer,
 } from '../../../test/support/scripted-model-server/index.ts';
-import { silentLogger } from '../../core/logger.ts';
 import type { ModelAssignment } from '../../core/model-endpoints.ts';
 import type { TaskSpecInput, VerificationRound } from '../../core/types.ts';
 import { runProcess } from '../run-process.ts';
 import type { ExecutorContext, ExecutorEvent, ExecutorResult } from '../spec.ts';
+import { createTestContext } from '../testing/create-test-context.ts';
 import { createTestTask } from '../testing/create-test-task.ts';
 import type { AgentDefinitionInput } from './agent-definition.ts';
 import { createAgentExecutor, type AgentExecutorOptions } from './create-agent-executor.ts';
@@ -77,24 +77,17 @@ describe('the agent executor against the scripted model server', () => {
     spec: Partial<TaskSpecInput> = {},
     overrides: Partial<ExecutorContext> = {},
   ): ExecutorContext {
-    return {
+    return createTestContext(worktree, {
       task: createTestTask({
         title: 'fix add',
         instructions: 'Make add return the sum.',
         executor: 'agent',
         ...spec,
       }),
-      attempt: { id: 'att_test', number: 1 },
-      worktreePath: worktree,
-      abortSignal: new AbortController().signal,
-      timeoutMs: 60_000,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: worktree },
-      heartbeat: () => undefined,
       emit: (event) => events.push(event),
-      logger: silentLogger,
       model,
       ...overrides,
-    };
+    });
   }
 
   function executor(options: AgentExecutorOptions = {}) {

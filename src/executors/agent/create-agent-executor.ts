@@ -26,7 +26,7 @@ import { createLanguageModel, resolveApiKeyOnRunner, type ApiKeyResolver } from 
 import { startMcpServers } from './mcp/start-mcp-servers.ts';
 import { createSecretRedactor } from './redact-secrets.ts';
 import { runAgentLoop, type AgentLoopResult } from './run-agent-loop.ts';
-import type { BudgetSpend } from './stop-conditions.ts';
+import { addSpend, type BudgetSpend } from './stop-conditions.ts';
 import { createBuiltinTools } from './tools/create-builtin-tools.ts';
 
 /** Options of {@link createAgentExecutor}. */
@@ -77,6 +77,8 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
     definitions.set(parsed.data.name, parsed.data);
   }
   const resolveApiKey = options.resolveApiKey ?? resolveApiKeyOnRunner;
+  // why: the built-in tools hold no state; their JSON schemas are computed once, not per activation.
+  const builtinTools = createBuiltinTools();
   const retry = { ...defaultModelRetry, ...options.modelRetry };
 
   async function activate(
@@ -123,7 +125,7 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
       ...trackProcessGroup,
       logger: context.logger,
     };
-    const builtin = createBuiltinTools().filter(
+    const builtin = builtinTools.filter(
       (agentTool) => !definition.tools || definition.tools.includes(agentTool.name),
     );
     let mcp: Awaited<ReturnType<typeof startMcpServers>> | undefined;
@@ -163,18 +165,13 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
         messages.push(userMessage(redact(buildTaskPrompt(context.task, files))));
       }
       const spentThisAttempt = session?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
-      const taskSpent = context.task.usage;
       const budgets = [
         ...(context.task.budget
           ? [
               {
                 label: 'task',
                 budget: context.task.budget,
-                spentBefore: {
-                  inputTokens: taskSpent.inputTokens + spentThisAttempt.inputTokens,
-                  outputTokens: taskSpent.outputTokens + spentThisAttempt.outputTokens,
-                  costUsd: taskSpent.costUsd + spentThisAttempt.costUsd,
-                },
+                spentBefore: addSpend(context.task.usage, spentThisAttempt),
               },
             ]
           : []),
@@ -219,11 +216,7 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
         definitionName: definition.name,
         messages,
         steps: stepsSoFar + loop.steps,
-        usage: {
-          inputTokens: spentThisAttempt.inputTokens + loop.usage.inputTokens,
-          outputTokens: spentThisAttempt.outputTokens + loop.usage.outputTokens,
-          costUsd: spentThisAttempt.costUsd + loop.usage.costUsd,
-        },
+        usage: addSpend(spentThisAttempt, loop.usage),
       };
       const result = toExecutorResult(loop, nextSession, assignment.model, redact);
       context.emit({ type: 'run-end', result });

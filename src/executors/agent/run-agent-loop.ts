@@ -5,6 +5,7 @@
  * The loop owns the conversation (`messages`), so a later verify-fix round continues it where it stopped.
  */
 import type { LanguageModelV3 } from '@ai-sdk/provider';
+import type { Budget } from '../../core/types.ts';
 import type { ExecutorError, ExecutorEvent } from '../spec.ts';
 import type { AgentTool, AgentToolContext, AgentToolResult } from './agent-tool.ts';
 import {
@@ -15,11 +16,11 @@ import {
   type ModelToolCall,
 } from './call-model.ts';
 import {
+  addSpend,
   allowNextCall,
   checkMaxSteps,
   checkWallTime,
   createProgressTracker,
-  type AgentBudget,
   type BudgetSpend,
   type ModelPricing,
   type ProgressLimits,
@@ -37,7 +38,7 @@ export interface AgentLoopLimits extends ProgressLimits {
   /** Output limit of each call when no budget binds. */
   maxOutputTokens: number;
   /** Budgets, each with what was spent in its scope before this run (a task's earlier attempts, ...). */
-  budgets: Array<{ label: string; budget: AgentBudget; spentBefore: BudgetSpend }>;
+  budgets: Array<{ label: string; budget: Budget; spentBefore: BudgetSpend }>;
 }
 
 /** Options of {@link runAgentLoop}. */
@@ -74,8 +75,6 @@ export interface AgentLoopResult {
   /** Model calls made. */
   steps: number;
   usage: BudgetSpend;
-  /** Files the tools changed (relative paths). */
-  changedFiles: string[];
 }
 
 // why: a tool result is read by the model in full on every later step; 30 000 characters (about 8k
@@ -90,7 +89,6 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
   const modelTools = toModelTools(options.tools);
   const tracker = createProgressTracker(limits);
   const usage: BudgetSpend = { inputTokens: 0, outputTokens: 0, costUsd: 0 };
-  const changedFiles = new Set<string>();
   const firstStep = options.firstStep ?? 1;
   let steps = 0;
   // Estimating the next call's input: the last call's reported input tokens plus what was added since.
@@ -100,7 +98,6 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
     outcome,
     steps,
     usage,
-    changedFiles: [...changedFiles].sort(),
   });
 
   for (;;) {
@@ -113,11 +110,7 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
       budgets: limits.budgets.map(({ label, budget, spentBefore }) => ({
         label,
         budget,
-        spent: {
-          inputTokens: spentBefore.inputTokens + usage.inputTokens,
-          outputTokens: spentBefore.outputTokens + usage.outputTokens,
-          costUsd: spentBefore.costUsd + usage.costUsd,
-        },
+        spent: addSpend(spentBefore, usage),
       })),
       estimatedInputTokens,
       pricing: options.modelInfo.pricing,
@@ -212,7 +205,6 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
         ...(toolResult.isError ? { isError: true } : {}),
       });
       for (const change of toolResult.fileChanges ?? []) {
-        changedFiles.add(change.path);
         filesChanged += 1;
         options.emit({ type: 'file-change', path: change.path, change: change.change });
       }

@@ -4,6 +4,12 @@
  * the reasons the loop stops are explicit and testable on their own (compare the AI SDK's `stepCountIs`).
  */
 
+import type { ModelAssignment } from '../../core/model-endpoints.ts';
+import type { Budget } from '../../core/types.ts';
+
+/** Prices of the model in use, in dollars per million tokens. */
+export type ModelPricing = ModelAssignment['pricing'];
+
 /** Why the loop stopped (besides the model giving its final answer). */
 export type AgentStopReason =
   /** The step limit of the activation was reached. */
@@ -21,23 +27,20 @@ export interface StopDecision {
   message: string;
 }
 
-/** Token and dollar limits, both optional; the smaller one binds. */
-export interface AgentBudget {
-  maxTokens?: number;
-  maxCostUsd?: number;
-}
-
-/** Prices of the model in use, in dollars per million tokens. */
-export interface ModelPricing {
-  inputPerMillionUsd: number;
-  outputPerMillionUsd: number;
-}
-
 /** Tokens and dollars spent so far, within the scope a budget applies to. */
 export interface BudgetSpend {
   inputTokens: number;
   outputTokens: number;
   costUsd: number;
+}
+
+/** The sum of two spends. */
+export function addSpend(left: BudgetSpend, right: BudgetSpend): BudgetSpend {
+  return {
+    inputTokens: left.inputTokens + right.inputTokens,
+    outputTokens: left.outputTokens + right.outputTokens,
+    costUsd: left.costUsd + right.costUsd,
+  };
 }
 
 /** What the budget allows for the next model call. */
@@ -54,7 +57,7 @@ export const minUsefulOutputTokens = 256;
  * with `budget-exceeded` before calling.
  */
 export function allowNextCall(options: {
-  budgets: Array<{ label: string; budget: AgentBudget; spent: BudgetSpend }>;
+  budgets: Array<{ label: string; budget: Budget; spent: BudgetSpend }>;
   estimatedInputTokens: number;
   pricing: ModelPricing;
   /** The call's output limit when no budget binds. */

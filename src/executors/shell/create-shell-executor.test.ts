@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../core/logger.ts';
 import type { Task } from '../../core/types.ts';
+import { createTestContext } from '../testing/create-test-context.ts';
 import { createTestTask } from '../testing/create-test-task.ts';
 import type { ExecutorContext, ExecutorEvent } from '../spec.ts';
 import { createShellExecutor } from './create-shell-executor.ts';
@@ -28,18 +28,12 @@ describe('createShellExecutor', () => {
     executorInput: Record<string, unknown>,
     overrides: Partial<ExecutorContext> = {},
   ): ExecutorContext {
-    return {
+    return createTestContext(worktree, {
       task: taskWith(executorInput),
-      attempt: { id: 'att_1', number: 1 },
-      worktreePath: worktree,
-      abortSignal: new AbortController().signal,
       timeoutMs: 30_000,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: worktree, LANG: 'C.UTF-8' },
-      heartbeat: () => undefined,
       emit: (event) => events.push(event),
-      logger: silentLogger,
       ...overrides,
-    };
+    });
   }
 
   it('validates its input, naming the field', () => {
