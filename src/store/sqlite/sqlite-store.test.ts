@@ -22,6 +22,15 @@ async function temporaryDatabasePath(): Promise<string> {
   return join(directory, 'warren.db');
 }
 
+/** A fresh database with every migration applied, opened read-only for query-plan checks. */
+async function openMigratedDatabase(): Promise<Database.Database> {
+  const filename = await temporaryDatabasePath();
+  const store = await createSqliteStore({ filename });
+  await store.migrate();
+  await store.close();
+  return new Database(filename, { readonly: true });
+}
+
 afterEach(async () => {
   for (const directory of directories.splice(0)) await rm(directory, { recursive: true, force: true });
 });
@@ -166,11 +175,7 @@ describe('createSqliteStore', () => {
   });
 
   it('claims by walking the queued-task index in order, without sorting or scanning', async () => {
-    const filename = await temporaryDatabasePath();
-    const store = await createSqliteStore({ filename });
-    await store.migrate();
-    await store.close();
-    const database = new Database(filename, { readonly: true });
+    const database = await openMigratedDatabase();
     try {
       const explain = (text: string, parameters: Record<string, unknown> = {}) =>
         (database.prepare(`EXPLAIN QUERY PLAN ${text}`).all(parameters) as Array<{ detail: string }>)
@@ -188,11 +193,7 @@ describe('createSqliteStore', () => {
   });
 
   it('runs every fixed statement through an index, never a full scan of tasks, attempts or events', async () => {
-    const filename = await temporaryDatabasePath();
-    const store = await createSqliteStore({ filename });
-    await store.migrate();
-    await store.close();
-    const database = new Database(filename, { readonly: true });
+    const database = await openMigratedDatabase();
     try {
       const scans: string[] = [];
       for (const [name, text] of Object.entries(sqliteStatements)) {
@@ -215,11 +216,7 @@ describe('createSqliteStore', () => {
   });
 
   it("lists tasks in an uncommon state and a task's other events through partial indexes", async () => {
-    const filename = await temporaryDatabasePath();
-    const store = await createSqliteStore({ filename });
-    await store.migrate();
-    await store.close();
-    const database = new Database(filename, { readonly: true });
+    const database = await openMigratedDatabase();
     try {
       const plan = database
         .prepare(
