@@ -255,6 +255,16 @@ describe('the warren CLI against `warren up`', () => {
     expect(missing.stderr).toContain('endpoint far not found');
   }, 45_000);
 
+  it('task add says why a task that needs a model is waiting, instead of looking hung', async () => {
+    const created = await cli('task', 'add', 'Write the docs', '--repo', repo, '--model', 'cheap');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toContain('queued');
+    expect(created.stdout).toMatch(/waiting: no model endpoint for "cheap" is up: nowhere is down \(.+\)/);
+    const id = /created (tsk_\w+)/.exec(created.stdout)?.[1];
+    expect(id).toBeDefined();
+    await cli('task', 'cancel', id!);
+  });
+
   it('up refuses a config file with a bad field, naming its JSON path', async () => {
     const file = harness.path('bad-config.json');
     await writeFile(

@@ -5,6 +5,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isTerminalTaskState } from '../../core/task-state.ts';
+import { resolveModelAssignment } from '../../core/model-assignment.ts';
+import type { HubClient } from '../../client/hub-client.ts';
 import type { UsageRecord, UsageTotals } from '../../core/usage.ts';
 import {
   COMPLEXITIES,
@@ -109,6 +111,10 @@ export function registerTaskCommands(program: Command): void {
       process.stdout.write(
         `${isNew ? 'created' : 'already exists (dedup key)'} ${paint('bold', created.id)} ${paintState(created.state)}  ${created.title}\n`,
       );
+    }
+    if (!options.json && created.state === 'queued') {
+      const waiting = await describeModelWait(client, created).catch(() => undefined);
+      if (waiting) process.stdout.write(`${paint('yellow', 'waiting')}: ${waiting}\n`);
     }
     if (options.wait) {
       const [final] = await followTasks(client, [created.id], { quiet: Boolean(options.json) });
@@ -443,4 +449,23 @@ export function describeTask(task: Task, attempts: Attempt[], usageRecords: Usag
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Why a queued task with a model selector cannot start yet, or undefined when a model it may use is up:
+ * without this line, a task waiting for a stopped model server looks like a hang.
+ */
+async function describeModelWait(client: HubClient, task: Task): Promise<string | undefined> {
+  if (task.model === undefined) return undefined;
+  const endpoints = await client.endpoints.list();
+  const up = endpoints.filter((endpoint) => endpoint.status === 'up');
+  if (resolveModelAssignment(task.model, up)) return undefined;
+  const candidates = endpoints.filter((endpoint) => resolveModelAssignment(task.model!, [endpoint]));
+  const states = candidates
+    .map(
+      (endpoint) =>
+        `${endpoint.name} is ${endpoint.status}${endpoint.lastError ? ` (${endpoint.lastError})` : ''}`,
+    )
+    .join('; ');
+  return `no model endpoint for "${task.model}" is up${states ? `: ${states}` : ''}; the task starts when one is (see warren endpoints list)`;
 }
