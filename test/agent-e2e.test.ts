@@ -212,8 +212,14 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
     expect(metrics).toMatch(
       new RegExp(`warren_model_tokens_total\\{[^}]*endpoint="${configured.name}"[^}]*\\} `),
     );
+    // The runner removes the worktree after it has reported the success, so this is waited for.
     const worktreeFile = path.join(sandbox.path('runner'), 'worktrees', attempt.id, 'math.js');
-    await expect(readFile(worktreeFile)).rejects.toThrow();
+    await waitFor('the worktree to be removed', () =>
+      readFile(worktreeFile).then(
+        () => false,
+        () => true,
+      ),
+    );
   });
 
   it('never routes to an endpoint that is down: the task waits, then runs when it comes back', async () => {
