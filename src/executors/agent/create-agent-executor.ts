@@ -20,11 +20,13 @@ import {
   type AgentDefinitionInput,
 } from './agent-definition.ts';
 import type { AgentTool, AgentToolContext } from './agent-tool.ts';
-import { buildFeedbackPrompt, buildSystemPrompt, buildTaskPrompt } from './build-agent-prompt.ts';
+import { buildFeedbackPrompt, buildTaskPrompt } from '../task-prompt.ts';
+import { buildSystemPrompt } from './build-agent-prompt.ts';
 import type { ConversationMessage } from './call-model.ts';
-import { createLanguageModel, resolveApiKeyOnRunner, type ApiKeyResolver } from './create-language-model.ts';
+import { resolveApiKeyOnRunner, type ApiKeyResolver } from '../endpoint-api-key.ts';
+import { createLanguageModel } from './create-language-model.ts';
 import { startMcpServers } from './mcp/start-mcp-servers.ts';
-import { createSecretRedactor } from './redact-secrets.ts';
+import { createSecretRedactor } from '../redact-secrets.ts';
 import { runAgentLoop, type AgentLoopResult } from './run-agent-loop.ts';
 import { addSpend, type BudgetSpend } from './stop-conditions.ts';
 import { createBuiltinTools } from './tools/create-builtin-tools.ts';

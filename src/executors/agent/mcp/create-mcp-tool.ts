@@ -5,7 +5,7 @@ import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { ErrorCode, McpError, type CallToolResult, type Tool } from '@modelcontextprotocol/sdk/types.js';
 import { sha256 } from '../../../core/sha256.ts';
 import type { AgentTool, AgentToolResult } from '../agent-tool.ts';
-import { redactSecrets } from '../redact-secrets.ts';
+import { redactSecrets } from '../../redact-secrets.ts';
 
 /** What a wrapped MCP tool needs from its server's connection. */
 export interface McpToolOptions {

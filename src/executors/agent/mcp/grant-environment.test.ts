@@ -12,7 +12,7 @@ import {
   type HttpMcpServerConfig,
   type StdioMcpServerConfig,
 } from './mcp-server-config.ts';
-import { redactSecrets } from '../redact-secrets.ts';
+import { redactSecrets } from '../../redact-secrets.ts';
 
 const grantSecrets: GrantSecrets = {
   'github:read': { GITHUB_TOKEN: 'ghp_read_token' },

@@ -26,7 +26,7 @@ import {
 } from './grant-environment.ts';
 import { McpStartError, type McpServerStartFailure } from './mcp-start-error.ts';
 import type { McpServerConfig } from './mcp-server-config.ts';
-import { redactSecrets } from '../redact-secrets.ts';
+import { redactSecrets } from '../../redact-secrets.ts';
 
 /**
  * What to do when a server does not start.
