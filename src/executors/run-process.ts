@@ -24,6 +24,10 @@ export interface RunProcessOptions {
   onOutput?: (stream: ProcessStream, text: string) => void;
   /** Told the id of the process group once it exists; the returned function is called when it is gone. */
   trackProcessGroup?: (processGroupId: number) => () => void;
+  /** Written to the process's stdin, which is then closed; without it stdin is closed from the start. */
+  stdin?: string;
+  /** Wait between SIGTERM and SIGKILL on timeout or abort. Default 2 s. */
+  killGracePeriodMs?: number;
 }
 
 /** How a process ended. Failing commands are results, never throws. */
@@ -44,7 +48,7 @@ export interface RunProcessResult {
 }
 
 // why: 2 s lets a well-behaved process flush and clean up after SIGTERM; anything slower is killed.
-const killGracePeriodMs = 2_000;
+const defaultKillGracePeriodMs = 2_000;
 // why: after the main process exits, its output pipes close at once unless a leftover background
 // process still holds them; 500 ms is plenty for the last buffered bytes to arrive.
 const closeGracePeriodMs = 500;
@@ -94,7 +98,7 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       child = spawn(program, programArguments, {
         cwd: options.cwd,
         env: options.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         detached: killsProcessGroup,
         windowsHide: true,
       });
@@ -123,7 +127,10 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
     };
     const terminate = () => {
       signalGroup('SIGTERM');
-      escalationTimer ??= setTimeout(() => signalGroup('SIGKILL'), killGracePeriodMs);
+      escalationTimer ??= setTimeout(
+        () => signalGroup('SIGKILL'),
+        options.killGracePeriodMs ?? defaultKillGracePeriodMs,
+      );
       // why: a process that ignores SIGTERM would otherwise keep the timer (and the event loop) alive.
       escalationTimer.unref();
     };
@@ -177,8 +184,13 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       output.push(chunk);
       forward(stream, decoders.get(stream)!.write(chunk));
     };
-    child.stdout.on('data', onData('stdout'));
-    child.stderr.on('data', onData('stderr'));
+    if (options.stdin !== undefined && child.stdin) {
+      // A process that exits without reading its input closes the pipe: that is its choice, not a failure.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
+    child.stdout?.on('data', onData('stdout'));
+    child.stderr?.on('data', onData('stderr'));
 
     child.on('error', (error) => {
       // 'error' without a pid means the process never started (ENOENT, EACCES, bad cwd).
