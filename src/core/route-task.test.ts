@@ -179,3 +179,58 @@ describe('routeTask', () => {
     ]);
   });
 });
+
+describe('routeTask for CLI agent executors', () => {
+  // Only an OpenAI endpoint offers "cheap"; Anthropic offers "frontier" and a pinned model.
+  const byProvider: Record<string, string[]> = {
+    openai: ['cheap', 'openai/gpt-mini'],
+    anthropic: ['frontier', 'anthropic/claude-sonnet-4-5'],
+  };
+  const selectorsFor = (providers: readonly string[]) =>
+    new Set(providers.flatMap((provider) => byProvider[provider] ?? []));
+  const all = new Set(Object.values(byProvider).flat());
+
+  it('gives claude-code a tier only an Anthropic endpoint offers', () => {
+    const route = routeTask(
+      spec({ executor: 'claude-code', complexity: 'complex' }),
+      DEFAULT_ROUTING_CONFIG,
+      all,
+      selectorsFor,
+    );
+    expect(route).toMatchObject({ executor: 'claude-code', model: 'frontier' });
+  });
+
+  it('runs claude-code without a model when no Anthropic endpoint offers its tier (the CLI uses its own)', () => {
+    const route = routeTask(
+      spec({ executor: 'claude-code', complexity: 'standard' }),
+      DEFAULT_ROUTING_CONFIG,
+      all,
+      selectorsFor,
+    );
+    expect(route.executor).toBe('claude-code');
+    expect(route.model).toBeUndefined();
+  });
+
+  it('refuses a pinned model of a provider the CLI does not speak, naming what it speaks', () => {
+    const error = refusal(() =>
+      routeTask(
+        spec({ executor: 'claude-code', model: 'openai/gpt-mini' }),
+        DEFAULT_ROUTING_CONFIG,
+        all,
+        selectorsFor,
+      ),
+    );
+    expect(error.issues[0]).toMatchObject({ field: 'model' });
+    expect(error.issues[0]!.reason).toContain('claude-code speaks anthropic');
+  });
+
+  it('lets the agent loop use any provider', () => {
+    const route = routeTask(
+      spec({ executor: 'agent', model: 'openai/gpt-mini' }),
+      DEFAULT_ROUTING_CONFIG,
+      all,
+      selectorsFor,
+    );
+    expect(route.model).toBe('openai/gpt-mini');
+  });
+});

@@ -4,6 +4,8 @@
  */
 import { InvalidInputError } from './errors.ts';
 import { estimateComplexity, hasShellCommand } from './estimate-complexity.ts';
+import { modelProvidersOf } from './executor-model-providers.ts';
+import type { ModelProvider } from './model-endpoints.ts';
 import { parseModelSelector } from './model-selector.ts';
 import type { RoutingConfig } from './routing-config.ts';
 import type { RoutedTaskSpec, TaskRoute, TaskSpec } from './types.ts';
@@ -22,11 +24,17 @@ const shellExecutor = 'shell';
  * Throws InvalidInputError when the chosen selector is not in `availableSelectors` (what the configured
  * endpoints offer, see `offeredModelSelectors`), naming the field it came from: `model`, `seniority` or
  * `complexity`. An endpoint that is configured but down is fine: the task waits for it.
+ *
+ * A CLI agent executor speaks only some providers (see `EXECUTOR_MODEL_PROVIDERS`); for it the selector
+ * must be offered by an endpoint of those providers (`selectorsFor`). When its selector was not pinned by
+ * the task and no such endpoint offers it, the task runs without a model assignment: the CLI then uses its
+ * own default model and whatever credentials the task's grants give it.
  */
 export function routeTask(
   spec: TaskSpec,
   routing: RoutingConfig,
   availableSelectors: ReadonlySet<string>,
+  selectorsFor?: (providers: readonly ModelProvider[]) => ReadonlySet<string>,
 ): TaskRoute {
   const estimate =
     spec.complexity === undefined
@@ -63,9 +71,12 @@ export function routeTask(
     selector = route.model ?? routing.complexity.standard.model;
   }
   if (selector === undefined) return routed;
-  if (!availableSelectors.has(selector)) {
+  const providers = modelProvidersOf(executor);
+  const offered = providers && selectorsFor ? selectorsFor(providers) : availableSelectors;
+  if (!offered.has(selector)) {
+    if (providers && field !== 'model') return routed;
     throw new InvalidInputError([
-      { field, reason: unavailableReason(selector, field, complexity, executor) },
+      { field, reason: unavailableReason(selector, field, complexity, executor, providers) },
     ]);
   }
   routed.model = selector;
@@ -84,12 +95,14 @@ function unavailableReason(
   field: 'model' | 'seniority' | 'complexity',
   complexity: string,
   executor: string,
+  providers: readonly ModelProvider[] | undefined,
 ): string {
   const parsed = parseModelSelector(selector);
+  const speaks = providers ? ` (${executor} speaks ${providers.join(', ')})` : '';
   const missing =
     parsed.kind === 'pin'
-      ? `no endpoint offers model "${parsed.model}" as "${selector}"; configure it with PUT /v1/endpoints/${parsed.endpoint}`
-      : `no endpoint offers tier "${selector}"; configure one with PUT /v1/endpoints/<name> (a model with "tier": "${selector}")`;
+      ? `no endpoint${speaks} offers model "${parsed.model}" as "${selector}"; configure it with PUT /v1/endpoints/${parsed.endpoint}`
+      : `no endpoint${speaks} offers tier "${selector}"; configure one with PUT /v1/endpoints/<name> (a model with "tier": "${selector}")`;
   const source =
     field === 'model'
       ? ''

@@ -3,6 +3,7 @@
  * failures that ask for the runner's next work in the same request.
  */
 import type { ClaimedWork } from '../core/api.ts';
+import { modelProvidersOf } from '../core/executor-model-providers.ts';
 import { resolveModelAssignment } from '../core/model-assignment.ts';
 import type { Claim } from '../store/store.ts';
 import type { AvailableModels } from './endpoint-health.ts';
@@ -84,6 +85,11 @@ export async function claimForRunner(
 /** The claim as the runner receives it: with its model assignment when the task has a selector. */
 function withModel(claim: Claim, models: AvailableModels): ClaimedWork {
   if (claim.task.model === undefined) return claim;
-  const model = resolveModelAssignment(claim.task.model, models.endpoints);
+  // A CLI agent gets only a model of a provider it speaks.
+  const providers = modelProvidersOf(claim.task.executor);
+  const endpoints = providers
+    ? models.endpoints.filter((endpoint) => providers.includes(endpoint.provider))
+    : models.endpoints;
+  const model = resolveModelAssignment(claim.task.model, endpoints);
   return model === undefined ? claim : { ...claim, model };
 }

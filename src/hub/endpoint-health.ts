@@ -15,7 +15,12 @@ import type { EndpointWithHealth } from '../core/api.ts';
 import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
 import type { Logger } from '../core/logger.ts';
 import { offeredModelSelectors } from '../core/model-assignment.ts';
-import type { EndpointHealth, EndpointStatus, ModelEndpoint } from '../core/model-endpoints.ts';
+import type {
+  EndpointHealth,
+  EndpointStatus,
+  ModelEndpoint,
+  ModelProvider,
+} from '../core/model-endpoints.ts';
 import { modelCapabilityOf, parseModelSelector } from '../core/model-selector.ts';
 import type { HubConfig } from './hub-config.ts';
 import { describeNetworkError } from '../core/describe-network-error.ts';
@@ -49,6 +54,8 @@ export interface EndpointHealthChecker {
   get(name: string): EndpointWithHealth | undefined;
   /** Every selector the configured endpoints offer, up or not (what task creation may ask for). */
   configuredSelectors(): ReadonlySet<string>;
+  /** Like {@link configuredSelectors}, counting only endpoints of these providers (for CLI agents). */
+  configuredSelectorsFor(providers: readonly ModelProvider[]): ReadonlySet<string>;
   /** The endpoints up now and their capabilities; one consistent snapshot. */
   available(): AvailableModels;
   /**
@@ -278,6 +285,13 @@ export function createEndpointHealthChecker(options: EndpointHealthCheckerOption
     configuredSelectors() {
       selectors ??= offeredModelSelectors([...states.values()].map((state) => state.endpoint));
       return selectors;
+    },
+    configuredSelectorsFor(providers) {
+      return offeredModelSelectors(
+        [...states.values()]
+          .map((state) => state.endpoint)
+          .filter((endpoint) => providers.includes(endpoint.provider)),
+      );
     },
     available() {
       if (snapshot === undefined) {

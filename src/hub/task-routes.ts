@@ -42,7 +42,12 @@ export function registerTaskRoutes(
   /** The spec with its route; InvalidInputError (fields prefixed) when it asks for a model no endpoint has. */
   function route(spec: TaskSpec, fieldPrefix = ''): RoutedTaskSpec {
     try {
-      return applyRoute(spec, routeTask(spec, config.routing, endpointHealth.configuredSelectors()));
+      return applyRoute(
+        spec,
+        routeTask(spec, config.routing, endpointHealth.configuredSelectors(), (providers) =>
+          endpointHealth.configuredSelectorsFor(providers),
+        ),
+      );
     } catch (error) {
       if (!(error instanceof InvalidInputError) || fieldPrefix === '') throw error;
       throw new InvalidInputError(
