@@ -326,7 +326,7 @@ describe('createCliAgentExecutor', () => {
           durationMs: 5,
         },
       ],
-    } as VerificationRound;
+    };
     const second = await executor.resume!(
       contextFor(repo, 'resume', [], { feedback }),
       first.status === 'succeeded' ? first.session : undefined,
