@@ -3,6 +3,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    // Installs the pinned CLI agents (claude-code, codex, opencode, gemini-cli) into a cache outside the
+    // repository when they are missing; the real-binary tests in test/cli-agents/ use them.
+    globalSetup: ['./test/support/cli-agents/global-setup.ts'],
     // why: crash and end-to-end tests spawn real processes and git; 2-core CI machines are slow.
     testTimeout: 60_000,
     hookTimeout: 60_000,
