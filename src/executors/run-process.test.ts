@@ -180,6 +180,33 @@ describe('runProcess', () => {
     expect(await waitUntil(() => !isProcessAlive(background))).toBe(true);
   });
 
+  it('with sweepEscapedProcesses, also kills what left the group for a session of its own', async () => {
+    const pidFile = path.join(directory, 'escaped.pid');
+    const command = `setsid sh -c 'echo $$ > ${pidFile}; exec sleep 1000' > /dev/null 2>&1 & sleep 1000`;
+    const swept = await runProcess({
+      command,
+      cwd: directory,
+      env,
+      timeoutMs: 700,
+      maxOutputBytes: 1_000,
+      sweepEscapedProcesses: true,
+    });
+    expect(swept.timedOut).toBe(true);
+    const escaped = Number((await readFile(pidFile, 'utf8')).trim());
+    expect(escaped).toBeGreaterThan(0);
+    expect(await waitUntil(() => !isProcessAlive(escaped))).toBe(true);
+
+    // Without the sweep, the new session survives the group's death: the reason the option exists.
+    await rm(pidFile, { force: true });
+    await runProcess({ command, cwd: directory, env, timeoutMs: 700, maxOutputBytes: 1_000 });
+    const survivor = Number((await readFile(pidFile, 'utf8')).trim());
+    try {
+      expect(isProcessAlive(survivor)).toBe(true);
+    } finally {
+      process.kill(survivor, 'SIGKILL');
+    }
+  });
+
   it('returns a spawn failure as a result', async () => {
     const missingProgram = await runProcess({
       command: ['warren-no-such-program'],

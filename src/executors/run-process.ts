@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { StringDecoder } from 'node:string_decoder';
+import { PROCESS_TAG_VARIABLE, createProcessTag, signalTaggedProcesses } from './tagged-processes.ts';
 
 /** The stream a chunk of process output came from. */
 export type ProcessStream = 'stdout' | 'stderr';
@@ -28,6 +29,12 @@ export interface RunProcessOptions {
   stdin?: string;
   /** Wait between SIGTERM and SIGKILL on timeout or abort. Default 2 s. */
   killGracePeriodMs?: number;
+  /**
+   * Also stop processes that left the process group (started in a new session by the command, as some CLI
+   * agents do with their shell commands): the run's environment gets a unique `WARREN_PROCESS_TAG`, and
+   * whatever carries it is signalled with the group. Costs a scan of `/proc` per signal. Default false.
+   */
+  sweepEscapedProcesses?: boolean;
 }
 
 /** How a process ended. Failing commands are results, never throws. */
@@ -92,12 +99,15 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
     return Promise.resolve(result({ error: 'no command given' }));
   }
 
+  const tag = options.sweepEscapedProcesses ? createProcessTag() : undefined;
+  const env = tag === undefined ? options.env : { ...options.env, [PROCESS_TAG_VARIABLE]: tag };
+
   return new Promise<RunProcessResult>((resolve) => {
     let child;
     try {
       child = spawn(program, programArguments, {
         cwd: options.cwd,
-        env: options.env,
+        env,
         stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
         detached: killsProcessGroup,
         windowsHide: true,
@@ -124,6 +134,7 @@ export function runProcess(options: RunProcessOptions): Promise<RunProcessResult
       } catch {
         // The group is already gone.
       }
+      if (tag !== undefined) signalTaggedProcesses(tag, signal);
     };
     const terminate = () => {
       signalGroup('SIGTERM');

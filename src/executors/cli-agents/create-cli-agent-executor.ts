@@ -7,7 +7,8 @@
  *   credentials, nothing else of the runner's), HOME set to the attempt's private scratch home, then what
  *   the adapter adds (endpoint base URL and key, config paths, telemetry switches);
  * - runs the CLI in the worktree as the leader of its own process group; timeout and abort SIGTERM the
- *   whole group and SIGKILL it after a grace period; nothing of the group outlives the run;
+ *   whole group and SIGKILL it after a grace period; nothing of the group outlives the run, nor do the
+ *   processes that left it for a session of their own (found by the run's environment tag);
  * - splits stdout into capped lines for the adapter's parser and forwards stderr as `output` (capped);
  * - redacts the task's secret values and the endpoint key from every event;
  * - prices usage with the routed model's prices and records which endpoint served it;
@@ -256,6 +257,9 @@ export function createCliAgentExecutor(
       maxOutputBytes: maxOutputTailBytes,
       maxStreamedBytes: maxStdoutBytes,
       killGracePeriodMs: options.killGracePeriodMs ?? defaultKillGracePeriodMs,
+      // why: CLI agents start shell commands in sessions of their own (Gemini CLI does); they must not
+      // outlive the run either.
+      sweepEscapedProcesses: true,
       ...(invocation.stdin !== undefined ? { stdin: invocation.stdin } : {}),
       ...(context.trackProcessGroup ? { trackProcessGroup: context.trackProcessGroup.bind(context) } : {}),
       onOutput: (stream, text) => {
