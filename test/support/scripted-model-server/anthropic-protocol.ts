@@ -2,7 +2,9 @@
  * Anthropic Messages (`POST /v1/messages`), as `@ai-sdk/anthropic` and Claude Code speak it.
  *
  * Tool results arrive as `tool_result` blocks inside `user` messages; they are recorded as `tool`
- * messages (before any text of the same user message, the order the API requires).
+ * messages (before any text of the same user message, the order the API requires). Messages with
+ * `role: 'system'` inside `messages` (Claude Code puts its environment block there, after the user's
+ * prompt) are system text: they are added to `system`, so `lastUserText` still finds the user's words.
  */
 import { arrayOf, contentText, objectOf, parseArguments, partsText, stringOf } from './json-value.ts';
 import { toolCallId, type ModelAnswer } from './model-answer.ts';
@@ -37,6 +39,7 @@ function modelInfo(model: string): unknown {
 function readConversation(body: unknown): RecordedConversation {
   const request = objectOf(body);
   const messages: RecordedMessage[] = [];
+  const systemTexts = [partsText(request.system, ['text'])];
   for (const item of arrayOf(request.messages)) {
     const message = objectOf(item);
     const blocks =
@@ -44,6 +47,10 @@ function readConversation(body: unknown): RecordedConversation {
         ? [{ type: 'text', text: message.content }]
         : arrayOf(message.content);
     const text = partsText(blocks, ['text']);
+    if (message.role === 'system') {
+      systemTexts.push(text);
+      continue;
+    }
     if (message.role === 'assistant') {
       const toolCalls = blocks
         .map((block) => objectOf(block))
@@ -79,7 +86,7 @@ function readConversation(body: unknown): RecordedConversation {
   return {
     model: stringOf(request.model) ?? '',
     stream: request.stream === true,
-    system: partsText(request.system, ['text']),
+    system: systemTexts.filter((text) => text !== '').join('\n'),
     messages,
     tools,
   };
