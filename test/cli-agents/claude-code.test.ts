@@ -51,7 +51,8 @@ function endpoint(url: string): ModelEndpointInput {
     provider: 'anthropic',
     baseUrl: `${url}/v1`,
     apiKeyEnv: 'WARREN_E2E_ANTHROPIC_KEY',
-    models: [{ id: 'claude-e2e', tier: 'frontier', ...pricing }],
+    // The window reaches Claude Code as --autocompact: the real binary must accept it.
+    models: [{ id: 'claude-e2e', tier: 'frontier', contextWindow: 200_000, ...pricing }],
   };
 }
 

@@ -125,6 +125,18 @@ describe('claudeCodeAdapter', () => {
     expect(invocation.args.some((arg) => arg.startsWith('--model'))).toBe(false);
   });
 
+  it("tells Claude Code the routed model's context window for auto-compaction, when it accepts it", async () => {
+    const windowed = (contextWindow: number) => ({
+      ...assignment('http://127.0.0.1:4100/v1'),
+      contextWindow,
+    });
+    const large = await claudeCodeAdapter.prepare(activation({ model: windowed(400_000) }));
+    expect(large.args).toContain('--autocompact=400000');
+    // Below 100k tokens the CLI refuses the option; its own assumption stays.
+    const small = await claudeCodeAdapter.prepare(activation({ model: windowed(32_000) }));
+    expect(small.args.some((arg) => arg.startsWith('--autocompact'))).toBe(false);
+  });
+
   it('continues the session in a fix round', async () => {
     const invocation = await claudeCodeAdapter.prepareResume!(
       activation({ round: 2, prompt: 'Verification failed.' }),

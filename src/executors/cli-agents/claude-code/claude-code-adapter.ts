@@ -38,6 +38,9 @@ const placeholderKey = 'warren-endpoint-without-key';
 // why: by default Claude Code retries a failed call 10 times with backoff up to ~40 s (about 3 minutes,
 // even for a 401); 3 matches Warren's own agent loop, and the runner retries the attempt if need be.
 const maxModelRetries = '3';
+// why: `--autocompact` refuses windows under 100k tokens ("at least 100k"); a smaller model keeps the
+// CLI's own assumption.
+const minAutocompactWindow = 100_000;
 // Tools that take work out of the worktree or past the end of the run.
 const removedTools = ['EnterWorktree', 'ExitWorktree', 'CronCreate', 'ScheduleWakeup'];
 
@@ -100,6 +103,10 @@ function claudeCodeInvocation(activation: CliActivation, resumeSessionId: string
     '--strict-mcp-config',
     `--settings=${settingsFile}`,
     ...(model ? [`--model=${model.model}`] : []),
+    // Claude Code knows the windows of Anthropic's models only; a routed model's configured one wins.
+    ...(model?.contextWindow !== undefined && model.contextWindow >= minAutocompactWindow
+      ? [`--autocompact=${model.contextWindow}`]
+      : []),
     ...(resumeSessionId !== undefined ? [`--resume=${resumeSessionId}`] : []),
     ...activation.extraArgs,
   ];
