@@ -271,6 +271,7 @@ describe('createCliAgentExecutor', () => {
     if (result.status !== 'failed') return;
     expect(result.error.kind).toBe('agent_error');
     expect(result.error.message).toContain('fake-cli exited with code 3: no result line');
+    expect(result.error.message).toContain('fake-cli stderr: fatal: the model endpoint refused the key');
     expect(events).toContainEqual({
       type: 'output',
       stream: 'stderr',

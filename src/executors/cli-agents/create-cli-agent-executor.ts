@@ -86,6 +86,8 @@ const maxStdoutBytes = 256 * 1024 * 1024;
 const maxStderrEventBytes = 256 * 1024;
 // why: a tool result in an event is for people following the run; the CLI itself keeps the whole output.
 const maxEventTextLength = 16 * 1024;
+// why: the end of stderr explains most start-up failures; 4 KiB holds the last few lines.
+const maxStderrTailLength = 4 * 1024;
 // why: the tail kept for error messages when the CLI fails without saying why.
 const maxOutputTailBytes = 64 * 1024;
 // why: `--version` of a Node-based CLI takes a second or two cold; 30 s covers a loaded machine.
@@ -221,6 +223,7 @@ export function createCliAgentExecutor(
     let lastEventAt: number | undefined;
     let stderrBytes = 0;
     let stderrCapped = false;
+    let stderrTail = '';
 
     const emit = (event: ExecutorEvent) => {
       const now = performance.now();
@@ -267,6 +270,7 @@ export function createCliAgentExecutor(
           splitter.push(text);
           return;
         }
+        stderrTail = (stderrTail + text).slice(-maxStderrTailLength);
         if (stderrCapped) return;
         stderrBytes += Buffer.byteLength(text);
         if (stderrBytes > maxStderrEventBytes) {
@@ -308,6 +312,7 @@ export function createCliAgentExecutor(
       name: adapter.name,
       redact,
       homeDir,
+      stderrTail,
       usage: usage.inputTokens + usage.outputTokens > 0 || usage.costUsd !== undefined ? usage : undefined,
       model,
     });
@@ -338,6 +343,7 @@ function toResult(
     name: string;
     redact: (text: string) => string;
     homeDir: string;
+    stderrTail: string;
     usage: ExecutorUsage | undefined;
     model: ModelAssignment | undefined;
   },
@@ -382,7 +388,12 @@ function toResult(
     processResult.exitCode !== null
       ? `exited with code ${processResult.exitCode}`
       : `was killed by ${processResult.signal ?? 'a signal'}`;
-  const said = outcome.errorMessage ?? lastLines(processResult.output);
+  // The CLI's own words first; its last stderr lines too when they may say more (a refusal at start-up).
+  const stderr = lastLines(run.stderrTail);
+  const said =
+    outcome.errorMessage !== undefined
+      ? `${outcome.errorMessage}${stderr && !outcome.errorMessage.includes(stderr) ? `\n${run.name} stderr: ${stderr}` : ''}`
+      : lastLines(processResult.output);
   return fail(
     outcome.errorMessage !== undefined ? 'agent_error' : 'exit_code',
     `${run.name} ${outcome.succeeded ? `reported success but ${how}` : how}${said ? `: ${said}` : ''}`,

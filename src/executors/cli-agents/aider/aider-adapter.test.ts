@@ -220,6 +220,8 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
       HOME: home,
       LANG: 'C.UTF-8',
       TMPDIR: tmpdir(),
+      // The run's tag, by which processes that leave the group are found and stopped.
+      WARREN_PROCESS_TAG: expect.any(String),
       GITHUB_TOKEN: grantedToken,
       LITELLM_LOCAL_MODEL_COST_MAP: 'True',
       PYTHON_DOTENV_DISABLED: '1',

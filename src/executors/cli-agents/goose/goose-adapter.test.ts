@@ -204,6 +204,8 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
       HOME: home,
       LANG: 'C.UTF-8',
       TMPDIR: tmpdir(),
+      // The run's tag, by which processes that leave the group are found and stopped.
+      WARREN_PROCESS_TAG: expect.any(String),
       GITHUB_TOKEN: grantedToken,
       XDG_CONFIG_HOME: path.join(home, '.config'),
       XDG_DATA_HOME: path.join(home, '.local', 'share'),
