@@ -5,11 +5,20 @@
  * let the server store responses (`store: true`, the AI SDK's default) send earlier assistant text back
  * as `{ type: 'item_reference', id }`; the protocol remembers the items it answered with, so that those
  * references read back as the text they stand for.
+ *
+ * A scripted call to a tool the request offers as `{ type: 'custom' }` (a freeform tool such as Codex's
+ * `apply_patch`) goes out as a `custom_tool_call` whose `input` is the scripted input string, streamed
+ * with `response.custom_tool_call_input.*` events, as the real API answers custom tools.
  */
 import { arrayOf, contentText, objectOf, parseArguments, partsText, stringOf } from './json-value.ts';
 import { toolCallId, type ModelAnswer } from './model-answer.ts';
 import { modelInfo, openAIErrorBody } from './openai-chat-protocol.ts';
-import type { RecordedConversation, RecordedMessage, RecordedTool } from './recorded-model-request.ts';
+import type {
+  RecordedConversation,
+  RecordedMessage,
+  RecordedModelRequest,
+  RecordedTool,
+} from './recorded-model-request.ts';
 import type { StreamEvent, WireProtocol } from './wire-protocol.ts';
 
 // why: item_reference only points at recent answers; the cap keeps a bench that runs for hours
@@ -32,14 +41,16 @@ export function createOpenAIResponsesProtocol(): WireProtocol {
   return {
     protocol: 'openai-responses',
     readConversation: (body) => readConversation(body, rememberedItems),
-    streamEvents: (answer) => {
-      const events = streamEvents(answer);
-      remember(outputItems(answer));
+    streamEvents: (answer, request) => {
+      const custom = customToolNames(request);
+      const events = streamEvents(answer, custom);
+      remember(outputItems(answer, custom));
       return events;
     },
-    jsonAnswer: (answer) => {
-      remember(outputItems(answer));
-      return response(answer, 'completed');
+    jsonAnswer: (answer, request) => {
+      const custom = customToolNames(request);
+      remember(outputItems(answer, custom));
+      return response(answer, 'completed', custom);
     },
     errorBody: openAIErrorBody,
     modelList: (models) => ({ object: 'list', data: models.map(modelInfo) }),
@@ -118,6 +129,15 @@ function readConversation(
   };
 }
 
+/** Names of the tools the request offers as freeform `custom` tools (their calls carry a raw string). */
+function customToolNames(request: RecordedModelRequest): ReadonlySet<string> {
+  const names = arrayOf(objectOf(request.body).tools)
+    .map((entry) => objectOf(entry))
+    .filter((tool) => tool.type === 'custom')
+    .map((tool) => stringOf(tool.name) ?? '');
+  return new Set(names);
+}
+
 function messageId(answer: ModelAnswer): string {
   return `msg_scripted_${answer.sequence}`;
 }
@@ -140,30 +160,52 @@ function messageItem(answer: ModelAnswer, status: 'in_progress' | 'completed'): 
   };
 }
 
-function functionCallItem(
+function customToolCallItemId(answer: ModelAnswer, index: number): string {
+  return `ctc_scripted_${answer.sequence}_${index}`;
+}
+
+/** A `function_call` item, or a `custom_tool_call` one (its `input` the raw text) for a custom tool. */
+function toolCallItem(
   answer: ModelAnswer,
   index: number,
   status: 'in_progress' | 'completed',
+  custom: ReadonlySet<string>,
 ): Record<string, unknown> {
   const call = answer.toolCalls[index]!;
+  const text = status === 'completed' ? call.arguments : '';
+  const callId = toolCallId(answer, index, 'call_scripted_');
+  if (custom.has(call.name)) {
+    return {
+      id: customToolCallItemId(answer, index),
+      type: 'custom_tool_call',
+      status,
+      call_id: callId,
+      name: call.name,
+      input: text,
+    };
+  }
   return {
     id: functionCallItemId(answer, index),
     type: 'function_call',
     status,
-    arguments: status === 'completed' ? call.arguments : '',
-    call_id: toolCallId(answer, index, 'call_scripted_'),
+    arguments: text,
+    call_id: callId,
     name: call.name,
   };
 }
 
-function outputItems(answer: ModelAnswer): Array<Record<string, unknown>> {
+function outputItems(answer: ModelAnswer, custom: ReadonlySet<string>): Array<Record<string, unknown>> {
   return [
     ...(answer.text !== '' ? [messageItem(answer, 'completed')] : []),
-    ...answer.toolCalls.map((_call, index) => functionCallItem(answer, index, 'completed')),
+    ...answer.toolCalls.map((_call, index) => toolCallItem(answer, index, 'completed', custom)),
   ];
 }
 
-function response(answer: ModelAnswer, status: 'in_progress' | 'completed'): Record<string, unknown> {
+function response(
+  answer: ModelAnswer,
+  status: 'in_progress' | 'completed',
+  custom: ReadonlySet<string>,
+): Record<string, unknown> {
   const completed = status === 'completed';
   return {
     id: `resp_scripted_${answer.sequence}`,
@@ -173,7 +215,7 @@ function response(answer: ModelAnswer, status: 'in_progress' | 'completed'): Rec
     error: null,
     incomplete_details: null,
     model: answer.model,
-    output: completed ? outputItems(answer) : [],
+    output: completed ? outputItems(answer, custom) : [],
     parallel_tool_calls: true,
     usage: completed
       ? {
@@ -187,13 +229,13 @@ function response(answer: ModelAnswer, status: 'in_progress' | 'completed'): Rec
   };
 }
 
-function streamEvents(answer: ModelAnswer): StreamEvent[] {
+function streamEvents(answer: ModelAnswer, custom: ReadonlySet<string>): StreamEvent[] {
   const events: StreamEvent[] = [];
   const add = (type: string, fields: Record<string, unknown>): void => {
     events.push({ event: type, data: { type, sequence_number: events.length, ...fields } });
   };
-  add('response.created', { response: response(answer, 'in_progress') });
-  add('response.in_progress', { response: response(answer, 'in_progress') });
+  add('response.created', { response: response(answer, 'in_progress', custom) });
+  add('response.in_progress', { response: response(answer, 'in_progress', custom) });
   let outputIndex = 0;
   if (answer.text !== '') {
     const itemId = messageId(answer);
@@ -211,20 +253,28 @@ function streamEvents(answer: ModelAnswer): StreamEvent[] {
     outputIndex++;
   }
   answer.toolCalls.forEach((call, index) => {
-    const at = { item_id: functionCallItemId(answer, index), output_index: outputIndex };
+    const isCustom = custom.has(call.name);
+    const itemId = isCustom ? customToolCallItemId(answer, index) : functionCallItemId(answer, index);
+    const at = { item_id: itemId, output_index: outputIndex };
     add('response.output_item.added', {
       output_index: outputIndex,
-      item: functionCallItem(answer, index, 'in_progress'),
+      item: toolCallItem(answer, index, 'in_progress', custom),
     });
-    for (const piece of call.argumentPieces)
-      add('response.function_call_arguments.delta', { ...at, delta: piece });
-    add('response.function_call_arguments.done', { ...at, arguments: call.arguments });
+    if (isCustom) {
+      for (const piece of call.argumentPieces)
+        add('response.custom_tool_call_input.delta', { ...at, delta: piece });
+      add('response.custom_tool_call_input.done', { ...at, input: call.arguments });
+    } else {
+      for (const piece of call.argumentPieces)
+        add('response.function_call_arguments.delta', { ...at, delta: piece });
+      add('response.function_call_arguments.done', { ...at, arguments: call.arguments });
+    }
     add('response.output_item.done', {
       output_index: outputIndex,
-      item: functionCallItem(answer, index, 'completed'),
+      item: toolCallItem(answer, index, 'completed', custom),
     });
     outputIndex++;
   });
-  add('response.completed', { response: response(answer, 'completed') });
+  add('response.completed', { response: response(answer, 'completed', custom) });
   return events;
 }

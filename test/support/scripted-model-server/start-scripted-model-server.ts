@@ -294,7 +294,7 @@ function writeAnswer(
   if (format !== 'sse') {
     const body =
       format === 'json'
-        ? protocol.jsonAnswer(answer)
+        ? protocol.jsonAnswer(answer, record)
         : protocol.streamEvents(answer, record).map((event) => event.data);
     const text = JSON.stringify(body);
     if (cutAfter === undefined) return sendText(response, 200, text, { 'content-type': 'application/json' });

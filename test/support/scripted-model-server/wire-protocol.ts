@@ -24,7 +24,7 @@ export interface WireProtocol {
   /** The events of a streamed answer, in order. */
   streamEvents(answer: ModelAnswer, request: RecordedModelRequest): StreamEvent[];
   /** The body of a non-streamed answer. */
-  jsonAnswer(answer: ModelAnswer): unknown;
+  jsonAnswer(answer: ModelAnswer, request: RecordedModelRequest): unknown;
   /** An error body in the vendor's shape, so that clients surface `message`. */
   errorBody(status: number, message: string): unknown;
   /** The body of the vendor's list-models answer. */
