@@ -246,6 +246,12 @@ describeWithCliAgent('codex', 'the codex executor with the real Codex CLI', (bin
       expect(request.model).toBe(modelId);
       expect(request.stream).toBe(true);
       expect(request.headers.authorization).toBe(`Bearer ${apiKey}`);
+      // Codex tells the endpoint what it runs with: the config took effect.
+      expect(JSON.parse(request.headers['x-codex-turn-metadata']!)).toMatchObject({
+        analytics_enabled: false,
+        sandbox_mode: 'workspace-write',
+        model: modelId,
+      });
     }
     const tools = (model.requests[0]!.body as { tools: Array<{ type: string; name?: string }> }).tools;
     expect(tools).toEqual(
