@@ -19,6 +19,7 @@ import { startRunner, type RunningRunner } from '../../src/runner/start-runner.t
 import { runGit } from '../../src/vcs/run-git.ts';
 import { createGitSandbox, type GitSandbox } from '../../src/vcs/testing/create-git-sandbox.ts';
 import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
+import { PINNED_CLI_AGENTS } from '../support/cli-agents/pinned-cli-agents.ts';
 import {
   allText,
   lastToolResult,
@@ -192,6 +193,13 @@ describeWithCliAgent('codex', 'the codex executor with the real Codex CLI', (bin
     await sandbox.cleanup();
     delete process.env.WARREN_E2E_RUNNER_SECRET;
     await rm(outsideFile, { force: true });
+  });
+
+  it('detects the binary and its version', async () => {
+    await expect(createCodexExecutor({ binaryPath }).detect!()).resolves.toEqual({
+      available: true,
+      version: PINNED_CLI_AGENTS.find((agent) => agent.executor === 'codex')!.version,
+    });
   });
 
   it('edits the worktree with the CLI, passes verification, commits, and records events and usage without leaking secrets', async () => {
