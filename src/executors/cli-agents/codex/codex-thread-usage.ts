@@ -27,7 +27,7 @@ export interface ThreadUsageMemory {
 // attempts at once, and the oldest entries belong to attempts long finished.
 const rememberedThreadsLimit = 10_000;
 
-/** Creates an empty memory that forgets the oldest threads past its limit. */
+/** Creates an empty memory that, past its limit, forgets the threads reported longest ago. */
 export function createThreadUsageMemory(limit = rememberedThreadsLimit): ThreadUsageMemory {
   const totals = new Map<string, ThreadUsage>();
   return {
