@@ -11,7 +11,7 @@ export const EXECUTOR_MODEL_PROVIDERS: Readonly<Record<string, readonly ModelPro
   'claude-code': ['anthropic'],
   codex: ['openai'],
   'gemini-cli': ['google'],
-  opencode: ['openai-compatible', 'openai', 'anthropic'],
+  opencode: ['openai-compatible', 'openai', 'anthropic', 'google'],
   aider: ['openai', 'openai-compatible', 'anthropic'],
   goose: ['openai', 'openai-compatible', 'anthropic', 'google'],
 };

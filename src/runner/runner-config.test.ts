@@ -58,6 +58,34 @@ describe('parseRunnerConfig', () => {
     }
   });
 
+  it('reads CLI agent settings and refuses unknown CLIs and relative paths, naming the fields', () => {
+    expect(
+      parseRunnerConfig({
+        cliAgents: {
+          'claude-code': { path: '/opt/claude/bin/claude', args: ['--verbose'] },
+          goose: { enabled: false },
+        },
+      }),
+    ).toEqual({
+      cliAgents: {
+        'claude-code': { binaryPath: '/opt/claude/bin/claude', extraArgs: ['--verbose'] },
+        goose: { enabled: false },
+      },
+    });
+    try {
+      parseRunnerConfig({ cliAgents: { cursor: {}, codex: { path: 'bin/codex' } } });
+      expect.unreachable();
+    } catch (error) {
+      const issues = (error as InvalidInputError).issues;
+      expect(issues.map((issue) => issue.field)).toEqual(
+        expect.arrayContaining(['runner.cliAgents.cursor', 'runner.cliAgents.codex.path']),
+      );
+      expect(issues.find((issue) => issue.field === 'runner.cliAgents.codex.path')?.reason).toBe(
+        'must be an absolute path',
+      );
+    }
+  });
+
   it('accepts an absent section', () => {
     expect(parseRunnerConfig(undefined)).toEqual({});
   });

@@ -1,8 +1,10 @@
 /**
- * The `runner` section of Warren's config file: agent definitions and the secrets behind capability grants.
+ * The `runner` section of Warren's config file: agent definitions, CLI agents and the secrets behind
+ * capability grants.
  *
  * ```json
  * { "runner": {
+ *     "cliAgents": { "claude-code": { "path": "/opt/claude/bin/claude" }, "goose": { "enabled": false } },
  *     "agents": [{ "name": "reviewer", "systemPrompt": "…", "mcpServers": [{ "name": "github", "command": "…", "grants": ["github:read"] }] }],
  *     "grants": { "github:read": { "GITHUB_TOKEN": { "fromEnv": "WARREN_GITHUB_TOKEN" } } } } }
  * ```
@@ -12,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { InvalidInputError, type FieldIssue } from '../core/errors.ts';
 import { agentDefinitionSchema, type AgentDefinitionInput } from '../executors/agent/agent-definition.ts';
+import { CLI_AGENT_NAMES, type CliAgentConfig, type CliAgentName } from '../executors/cli-agents/index.ts';
 import type { GrantSecrets } from './run-attempt.ts';
 
 const secretSourceSchema = z.union([
@@ -26,15 +29,25 @@ const variableNameSchema = z
   .string()
   .regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name');
 
+/** One CLI agent's settings: where its binary is, extra arguments, or `enabled: false` to leave it out. */
+const cliAgentConfigSchema = z.strictObject({
+  path: z.string().startsWith('/', 'must be an absolute path').optional(),
+  // why: a few flags (a profile, a debug switch) is all a CLI needs; 64 catches a runaway list.
+  args: z.array(z.string().min(1).max(4_096)).max(64).optional(),
+  enabled: z.boolean().optional(),
+});
+
 /** The `runner` section as written in the file. */
 export const runnerFileConfigSchema = z.strictObject({
   agents: z.array(agentDefinitionSchema).max(100).optional(),
+  cliAgents: z.partialRecord(z.enum(CLI_AGENT_NAMES), cliAgentConfigSchema).optional(),
   grants: z.record(grantNameSchema, z.record(variableNameSchema, secretSourceSchema)).optional(),
 });
 
 /** The runner settings the section resolves to. */
 export interface RunnerFileConfig {
   agents?: AgentDefinitionInput[];
+  cliAgents?: Partial<Record<CliAgentName, CliAgentConfig>>;
   grantSecrets?: GrantSecrets;
 }
 
@@ -50,10 +63,20 @@ export function parseRunnerConfig(
   const parsed = runnerFileConfigSchema.safeParse(raw);
   if (!parsed.success) {
     throw new InvalidInputError(
-      parsed.error.issues.map((issue) => ({
-        field: ['runner', ...issue.path.map(String)].join('.'),
-        reason: issue.message,
-      })),
+      parsed.error.issues.flatMap((issue) => {
+        const field = ['runner', ...issue.path.map(String)].join('.');
+        // An unknown key is named in the field, with what is allowed there.
+        if (issue.code === 'unrecognized_keys') {
+          return issue.keys.map((key) => ({
+            field: `${field}.${key}`,
+            reason:
+              field === 'runner.cliAgents'
+                ? `not a CLI agent Warren drives (${CLI_AGENT_NAMES.join(', ')})`
+                : 'unknown field',
+          }));
+        }
+        return [{ field, reason: issue.message }];
+      }),
     );
   }
   const issues: FieldIssue[] = [];
@@ -82,6 +105,23 @@ export function parseRunnerConfig(
   if (issues.length > 0) throw new InvalidInputError(issues);
   return {
     ...(parsed.data.agents ? { agents: parsed.data.agents } : {}),
+    ...(parsed.data.cliAgents ? { cliAgents: toCliAgentConfigs(parsed.data.cliAgents) } : {}),
     ...(parsed.data.grants ? { grantSecrets } : {}),
   };
+}
+
+function toCliAgentConfigs(
+  raw: NonNullable<z.infer<typeof runnerFileConfigSchema>['cliAgents']>,
+): Partial<Record<CliAgentName, CliAgentConfig>> {
+  const configs: Partial<Record<CliAgentName, CliAgentConfig>> = {};
+  for (const [name, entry] of Object.entries(raw) as Array<
+    [CliAgentName, z.infer<typeof cliAgentConfigSchema>]
+  >) {
+    configs[name] = {
+      ...(entry.path ? { binaryPath: entry.path } : {}),
+      ...(entry.args ? { extraArgs: entry.args } : {}),
+      ...(entry.enabled !== undefined ? { enabled: entry.enabled } : {}),
+    };
+  }
+  return configs;
 }

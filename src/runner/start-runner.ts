@@ -10,6 +10,11 @@ import { sleep } from '../core/sleep.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
 import type { AgentDefinitionInput } from '../executors/agent/agent-definition.ts';
 import { createAgentExecutor } from '../executors/agent/create-agent-executor.ts';
+import {
+  createCliAgentExecutors,
+  type CliAgentConfig,
+  type CliAgentName,
+} from '../executors/cli-agents/index.ts';
 import { createShellExecutor } from '../executors/shell/create-shell-executor.ts';
 import type { Executor } from '../executors/spec.ts';
 import { collectOrphanWorktrees, createKeyedLock, runGit, type Mirror } from '../vcs/index.ts';
@@ -32,10 +37,16 @@ export interface StartRunnerOptions {
   capabilities?: string[];
   /** Attempts run at once. Default 1. */
   slots?: number;
-  /** Executors offered. Default: `shell`, and `agent` with {@link StartRunnerOptions.agents}. */
+  /**
+   * Executors offered. Default: `shell`, `agent` with {@link StartRunnerOptions.agents}, and every CLI agent
+   * (claude-code, codex, opencode, gemini-cli, aider, goose) whose binary is found, per
+   * {@link StartRunnerOptions.cliAgents}.
+   */
   executors?: Executor[];
   /** Agent definitions of the default `agent` executor (besides its built-in `default`). */
   agents?: AgentDefinitionInput[];
+  /** Settings of the default CLI agent executors: binary paths, extra arguments, `enabled: false`. */
+  cliAgents?: Partial<Record<CliAgentName, CliAgentConfig>>;
   /**
    * Secrets by grant: `{ 'github:read': { GITHUB_TOKEN: '…' } }`. A task gets the variables of the grants it
    * holds (and its MCP servers those their own grants allow); no other secret reaches a task.
@@ -133,13 +144,25 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
   const lock = createKeyedLock();
   const stateFile = createRunnerStateFile(path.join(workDir, 'state.json'));
 
-  const executors = await availableExecutors(
-    options.executors ?? [createShellExecutor(), createAgentExecutor({ agents: options.agents })],
+  const detected = await availableExecutors(
+    options.executors ?? [
+      createShellExecutor(),
+      createAgentExecutor({ agents: options.agents }),
+      ...createCliAgentExecutors(options.cliAgents),
+    ],
     logger,
   );
-  const registry = createExecutorRegistry(executors);
+  const registry = createExecutorRegistry(detected.map((entry) => entry.executor));
+  // `executor:<name>` for each executor, and `executor:<name>:<version>` where the version is known, so a
+  // task can require a CLI agent at a given version.
   const capabilities = [
-    ...new Set([...(options.capabilities ?? []), ...registry.names().map((name) => `executor:${name}`)]),
+    ...new Set([
+      ...(options.capabilities ?? []),
+      ...detected.flatMap(({ executor, version }) => [
+        `executor:${executor.name}`,
+        ...(version ? [`executor:${executor.name}:${capabilityVersion(version)}`] : []),
+      ]),
+    ]),
   ].sort();
 
   const registered = await client.runner.register({
@@ -376,27 +399,44 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
   }
 }
 
-/** The executors whose `detect()` says they can run here (executors without `detect` always can). */
-async function availableExecutors(executors: Executor[], logger: Logger): Promise<Executor[]> {
-  const available: Executor[] = [];
-  for (const executor of executors) {
-    if (!executor.detect) {
-      available.push(executor);
-      continue;
-    }
-    try {
-      const detected = await executor.detect();
-      if (detected.available) available.push(executor);
-      else
-        logger.warn(
+/**
+ * The executors whose `detect()` says they can run here (executors without `detect` always can), with
+ * their versions. Detection runs in parallel: each CLI's `--version` takes up to a second or two.
+ */
+async function availableExecutors(
+  executors: Executor[],
+  logger: Logger,
+): Promise<Array<{ executor: Executor; version?: string }>> {
+  const results = await Promise.all(
+    executors.map(async (executor) => {
+      if (!executor.detect) return { executor };
+      try {
+        const detected = await executor.detect();
+        if (detected.available) {
+          if (detected.version)
+            logger.info({ executor: executor.name, version: detected.version }, 'executor found');
+          return detected.version ? { executor, version: detected.version } : { executor };
+        }
+        // why debug for CLI agents: most machines have few of them; a warning per missing CLI is noise.
+        logger.debug(
           { executor: executor.name, reason: detected.reason },
           'executor not available; not offering it',
         );
-    } catch (error) {
-      logger.warn({ err: error, executor: executor.name }, 'detecting an executor failed; not offering it');
-    }
-  }
-  return available;
+      } catch (error) {
+        logger.warn({ err: error, executor: executor.name }, 'detecting an executor failed; not offering it');
+      }
+      return undefined;
+    }),
+  );
+  return results.filter((result) => result !== undefined);
+}
+
+/** A version as a capability segment: lowercase, with anything but letters, digits, `.`, `_`, `-` as `-`. */
+function capabilityVersion(version: string): string {
+  return version
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .slice(0, 40);
 }
 
 /** The bare mirrors under `mirrorsDirectory` (half-made clones are skipped). */

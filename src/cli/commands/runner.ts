@@ -5,7 +5,9 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../../hub/create-logger.ts';
+import { parseRunnerConfig } from '../../runner/runner-config.ts';
 import { runRunnerMain } from '../../runner/runner-main.ts';
+import { findConfigFile, readConfigFile, withConfigErrors } from '../config-file.ts';
 import { CliError } from '../cli-error.ts';
 import { collectList } from '../option-parsers.ts';
 import { resolveDataDir, type GlobalOptions } from '../cli-context.ts';
@@ -56,8 +58,13 @@ export function registerRunnerCommands(program: Command): void {
     .option('--keep-failed <duration>', 'how long failed worktrees are kept', '24h')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long running work may finish', '60s')
     .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option(
+      '--config <file>',
+      'config file whose `runner` section sets CLI agents, agent definitions and grants (default: $WARREN_HOME/config.json when it exists)',
+    )
     .action(
       async (options: {
+        config?: string;
         hub?: string;
         token?: string;
         name: string;
@@ -77,6 +84,11 @@ export function registerRunnerCommands(program: Command): void {
             hint: 'create one with `warren runner add NAME` on the hub, then pass --token or set WARREN_RUNNER_TOKEN',
           });
         }
+        const configPath = findConfigFile(options.config, resolveDataDir());
+        const configFile = configPath ? readConfigFile(configPath) : undefined;
+        const runnerConfig = configFile
+          ? withConfigErrors(configFile.path, () => parseRunnerConfig(configFile.runner))
+          : {};
         const logger = createLogger({ level: options.logLevel as 'info' });
         const workDir = options.workDir ?? join(resolveDataDir(), 'runners', options.name);
         const running = await runRunnerMain({
@@ -89,6 +101,7 @@ export function registerRunnerCommands(program: Command): void {
           keepFailedWorktreesMs: parseDuration(options.keepFailed, '--keep-failed'),
           drainTimeoutMs: parseDuration(options.drainTimeout, '--drain-timeout'),
           logger,
+          ...runnerConfig,
         });
         logger.info({ runnerId: running.runnerId, workDir, hub: hubUrl }, 'runner started; waiting for work');
         await new Promise<never>(() => undefined);
