@@ -24,7 +24,7 @@ describe('the CLI agents', () => {
       'gemini-cli',
       'aider',
     ]);
-    for (const executor of executors) expect(executor.detect).toBeTypeOf('function');
+    for (const executor of executors) expect(typeof executor.detect).toBe('function');
   });
 
   it('refuse executor input, which belongs in the runner configuration', () => {
