@@ -66,7 +66,7 @@ export function registerTaskCommands(program: Command): void {
       .option('--base <branch>', 'branch to cut from (default: the repository default branch)')
       .option(
         '--executor <name>',
-        'executor to run, e.g. shell or agent (default: routing picks one by complexity)',
+        'executor to run: shell, agent, claude-code, codex, opencode, gemini-cli, aider or goose (default: routing picks one by complexity)',
       )
       .option('--run <command>', 'shell command for the shell executor (repeatable)', collect, [])
       .option('--verify <command>', 'success criterion command (repeatable)', collect, [])
