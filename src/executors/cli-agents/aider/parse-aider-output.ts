@@ -20,6 +20,7 @@
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
+import { stdoutLine } from '../json-lines.ts';
 
 /**
  * The session id an Aider run reports once a model call completed. Aider's "session" is the chat history
@@ -93,8 +94,6 @@ export function createAiderOutputParser(): CliOutputParser {
   let exceptionLine: string | undefined;
   const recentLines: string[] = [];
 
-  const output = (line: string): ExecutorEvent => ({ type: 'output', stream: 'stdout', text: `${line}\n` });
-
   return {
     line(rawLine) {
       const line = rawLine.trimEnd();
@@ -105,7 +104,7 @@ export function createAiderOutputParser(): CliOutputParser {
       if (uncaughtException) {
         // The traceback: keep its last "SomeError: message" line for the error message.
         if (/^\w[\w.]*(?:Error|Exception)\b.*:/.test(line)) exceptionLine = line;
-        return [output(line)];
+        return [stdoutLine(line)];
       }
 
       const usage = usagePattern.exec(line);
@@ -116,14 +115,14 @@ export function createAiderOutputParser(): CliOutputParser {
         previousUsageLine = line;
         apiErrorSinceUsage = false;
         textSinceError = false;
-        if (repeated) return [output(line)];
+        if (repeated) return [stdoutLine(line)];
         usageLines += 1;
         apiError = undefined;
         lastResponse = responseLines;
         responseLines = [];
         const [sent, , cacheHit, received] = [usage[1], usage[2], usage[3], usage[4]].map(tokenCount);
         // The line stays in the log too: its cost part is Aider's own estimate.
-        return [output(line), { type: 'usage', inputTokens: sent! + cacheHit!, outputTokens: received! }];
+        return [stdoutLine(line), { type: 'usage', inputTokens: sent! + cacheHit!, outputTokens: received! }];
       }
 
       const edit = appliedEditPattern.exec(line);
@@ -144,30 +143,30 @@ export function createAiderOutputParser(): CliOutputParser {
         apiErrorSinceUsage = true;
         textSinceError = false;
         responseLines = [];
-        return [output(line)];
+        return [stdoutLine(line)];
       }
       if (line.startsWith('The API provider') && apiError && !apiError.retried) {
         // Aider's plain-words description of the error just printed (aider/exceptions.py).
         apiError.message = `${apiError.message} (${line})`;
-        return [output(line)];
+        return [stdoutLine(line)];
       }
       if (retryPattern.test(line)) {
         if (apiError) apiError.retried = true;
         responseLines = [];
-        return [output(line)];
+        return [stdoutLine(line)];
       }
       if (tokenLimitPattern.test(line)) {
         fatal = { message: line, retryable: false };
-        return [output(line)];
+        return [stdoutLine(line)];
       }
       if (line.startsWith('An uncaught exception occurred')) {
         uncaughtException = true;
-        return [output(line)];
+        return [stdoutLine(line)];
       }
       if (noticePatterns.some((pattern) => pattern.test(line))) {
         // Aider's notices come between replies, never inside one: the next reply starts after them.
         responseLines = [];
-        return [output(line)];
+        return [stdoutLine(line)];
       }
 
       if (line.trim() !== '') textSinceError = true;

@@ -22,8 +22,7 @@
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
-
-type JsonObject = Record<string, unknown>;
+import { arrayOf, countOf, objectOf, readJsonLine, stringOf, type JsonObject } from '../json-lines.ts';
 
 /** The usage of one model call as far as it is known. */
 interface CallUsage {
@@ -207,33 +206,25 @@ export function createClaudeCodeOutputParser(): CliOutputParser {
     return [];
   };
 
+  const readLine = (line: JsonObject): ExecutorEvent[] => {
+    switch (line.type) {
+      case 'stream_event':
+        return readStreamEvent(line);
+      case 'assistant':
+        return readAssistant(line);
+      case 'user':
+        return readUser(line);
+      case 'system':
+        return readSystem(line);
+      case 'result':
+        return readResult(line);
+      default:
+        return [];
+    }
+  };
+
   return {
-    line(text) {
-      const trimmed = text.trim();
-      if (trimmed === '') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(trimmed);
-      } catch {
-        return [{ type: 'output', stream: 'stdout', text: `${text}\n` }];
-      }
-      const line = objectOf(parsed);
-      if (line === undefined) return [{ type: 'output', stream: 'stdout', text: `${text}\n` }];
-      switch (line.type) {
-        case 'stream_event':
-          return readStreamEvent(line);
-        case 'assistant':
-          return readAssistant(line);
-        case 'user':
-          return readUser(line);
-        case 'system':
-          return readSystem(line);
-        case 'result':
-          return readResult(line);
-        default:
-          return [];
-      }
-    },
+    line: (text) => readJsonLine(text, readLine),
 
     finish(exitCode) {
       // Calls whose stream was cut (the process was killed mid-answer) still read their input.
@@ -288,10 +279,7 @@ function describeSubtype(subtype: string | undefined): string {
 /** Token counts of an Anthropic `usage` object; input includes cache writes and reads. */
 function readUsage(value: unknown): { inputTokens: number; outputTokens: number } {
   const usage = objectOf(value);
-  const number = (field: string): number => {
-    const count = usage?.[field];
-    return typeof count === 'number' && Number.isFinite(count) && count > 0 ? count : 0;
-  };
+  const number = (field: string): number => countOf(usage?.[field]);
   return {
     inputTokens:
       number('input_tokens') + number('cache_creation_input_tokens') + number('cache_read_input_tokens'),
@@ -309,18 +297,4 @@ function contentText(content: unknown): string {
     })
     .filter((text) => text !== '')
     .join('\n');
-}
-
-function objectOf(value: unknown): JsonObject | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as JsonObject)
-    : undefined;
-}
-
-function arrayOf(value: unknown): unknown[] {
-  return Array.isArray(value) ? value : [];
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
 }

@@ -17,9 +17,8 @@
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
+import { arrayOf, countOf, objectOf, readJsonLine, stringOf, type JsonObject } from '../json-lines.ts';
 import { createThreadUsageMemory, type ThreadUsage, type ThreadUsageMemory } from './codex-thread-usage.ts';
-
-type JsonObject = Record<string, unknown>;
 
 /** What a parser shares with the other parsers of its adapter. */
 export interface CodexOutputParserOptions {
@@ -55,16 +54,16 @@ export function createCodexOutputParser(options: CodexOutputParserOptions = {}):
         turnEnd = undefined;
         return [];
       case 'item.started':
-        return itemStarted(objectOf(event.item));
+        return itemStarted(objectOf(event.item) ?? {});
       case 'item.completed':
-        return itemCompleted(objectOf(event.item));
+        return itemCompleted(objectOf(event.item) ?? {});
       case 'turn.completed': {
         turns++;
         turnEnd = { succeeded: true };
-        return [...usageEvents(objectOf(event.usage)), { type: 'step-end', step: turns }];
+        return [...usageEvents(objectOf(event.usage) ?? {}), { type: 'step-end', step: turns }];
       }
       case 'turn.failed': {
-        const message = describeError(stringOf(objectOf(event.error).message) ?? lastError ?? '');
+        const message = describeError(stringOf(objectOf(event.error)?.message) ?? lastError ?? '');
         turnEnd = { succeeded: false, message: message || 'the turn failed without a message' };
         return [];
       }
@@ -110,8 +109,8 @@ export function createCodexOutputParser(options: CodexOutputParserOptions = {}):
 
   const usageEvents = (usage: JsonObject): ExecutorEvent[] => {
     const totals = {
-      inputTokens: numberOf(usage.input_tokens),
-      outputTokens: numberOf(usage.output_tokens),
+      inputTokens: countOf(usage.input_tokens),
+      outputTokens: countOf(usage.output_tokens),
     };
     // why max: totals never shrink; should a later Codex report a turn's own usage instead, a smaller
     // figure is taken as that turn's and counted whole.
@@ -132,20 +131,7 @@ export function createCodexOutputParser(options: CodexOutputParserOptions = {}):
   };
 
   return {
-    line(line) {
-      const trimmed = line.trim();
-      if (trimmed === '') return [];
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(trimmed);
-      } catch {
-        return [{ type: 'output', stream: 'stdout', text: `${line}\n` }];
-      }
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-        return [{ type: 'output', stream: 'stdout', text: `${line}\n` }];
-      }
-      return readLine(parsed as JsonObject);
-    },
+    line: (line) => readJsonLine(line, readLine),
 
     finish(exitCode) {
       const sessionId = threadId !== undefined ? { sessionId: threadId } : {};
@@ -224,15 +210,15 @@ function toolResult(item: JsonObject): Extract<ExecutorEvent, { type: 'tool-resu
     }
     case 'file_change': {
       const changes = arrayOf(item.changes).map((change) => {
-        const { kind, path } = objectOf(change);
+        const { kind, path } = objectOf(change) ?? {};
         return `${stringOf(kind) ?? 'change'} ${stringOf(path) ?? '?'}`;
       });
       return { ...base, output: changes.join('\n'), ...(failed ? { isError: true } : {}) };
     }
     case 'mcp_tool_call': {
-      const error = stringOf(objectOf(item.error).message);
+      const error = stringOf(objectOf(item.error)?.message);
       if (error !== undefined || failed) return { ...base, output: error ?? 'failed', isError: true };
-      const result = objectOf(item.result);
+      const result = objectOf(item.result) ?? {};
       return { ...base, output: result.structured_content ?? result.content ?? null };
     }
     case 'web_search':
@@ -254,10 +240,10 @@ function describeError(message: string): string {
   const trimmed = message.trim();
   if (!trimmed.startsWith('{')) return trimmed;
   try {
-    const error = objectOf(objectOf(JSON.parse(trimmed) as unknown).error);
-    const text = stringOf(error.message);
+    const error = objectOf(objectOf(JSON.parse(trimmed) as unknown)?.error);
+    const text = stringOf(error?.message);
     if (text === undefined) return trimmed;
-    const type = stringOf(error.type);
+    const type = stringOf(error?.type);
     return type !== undefined ? `${text} (${type})` : text;
   } catch {
     return trimmed;
@@ -289,20 +275,4 @@ export function isRetryableCodexError(message: string): boolean | undefined {
     return true;
   }
   return undefined;
-}
-
-function objectOf(value: unknown): JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as JsonObject) : {};
-}
-
-function arrayOf(value: unknown): unknown[] {
-  return Array.isArray(value) ? (value as unknown[]) : [];
-}
-
-function stringOf(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
-}
-
-function numberOf(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }

@@ -22,6 +22,7 @@
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
+import { countOf, isJsonObject, readJsonLine, stdoutLine, stringOf, type JsonObject } from '../json-lines.ts';
 
 // why: the CLI's fatal exit codes (FatalAuthenticationError 41, FatalInputError 42, FatalSandboxError 44,
 // FatalConfigError 52, FatalUntrustedWorkspaceError 55): the same configuration fails the same way again.
@@ -31,35 +32,32 @@ const permanentExitCodes = new Set([41, 42, 44, 52, 55]);
 const permanentApiError =
   /"code":\s*(400|401|403|404)\b|\b(INVALID_ARGUMENT|UNAUTHENTICATED|PERMISSION_DENIED|NOT_FOUND|FAILED_PRECONDITION)\b/;
 
-type Json = Record<string, unknown>;
-
 /** A fresh parser for one Gemini CLI run. */
 export function createGeminiCliOutputParser(): CliOutputParser {
   const toolNames = new Map<string, string>();
   let sessionId: string | undefined;
   let replyText = '';
   let lastReplyText = '';
-  let result: Json | undefined;
+  let result: JsonObject | undefined;
 
-  const output = (text: string): ExecutorEvent => ({ type: 'output', stream: 'stdout', text: `${text}\n` });
   /** Text before a tool call is the model thinking aloud; the reply is the text after the last tool. */
   const endReply = (): void => {
     if (replyText.trim() !== '') lastReplyText = replyText;
     replyText = '';
   };
 
-  function resultEvents(event: Json): ExecutorEvent[] {
+  function resultEvents(event: JsonObject): ExecutorEvent[] {
     result = event;
-    const stats = isObject(event.stats) ? event.stats : {};
-    const models = isObject(stats.models) ? stats.models : {};
+    const stats = isJsonObject(event.stats) ? event.stats : {};
+    const models = isJsonObject(stats.models) ? stats.models : {};
     const events: ExecutorEvent[] = [];
     for (const [model, value] of Object.entries(models)) {
-      if (!isObject(value)) continue;
-      const inputTokens = count(value.input_tokens);
-      const candidates = count(value.output_tokens);
+      if (!isJsonObject(value)) continue;
+      const inputTokens = countOf(value.input_tokens);
+      const candidates = countOf(value.output_tokens);
       // why: thinking tokens are billed as output but only show in total_tokens (the API's
       // totalTokenCount = prompt + candidates + thoughts).
-      const thoughts = Math.max(0, count(value.total_tokens) - inputTokens - candidates);
+      const thoughts = Math.max(0, countOf(value.total_tokens) - inputTokens - candidates);
       const outputTokens = candidates + thoughts;
       if (inputTokens + outputTokens === 0) continue;
       events.push({ type: 'usage', inputTokens, outputTokens, model });
@@ -67,62 +65,56 @@ export function createGeminiCliOutputParser(): CliOutputParser {
     return events;
   }
 
+  /** The events of one JSON line (`line` is its text, passed on when it is not an event this reads). */
+  function readEvent(event: JsonObject, line: string): ExecutorEvent[] {
+    switch (event.type) {
+      case 'init':
+        sessionId = stringOf(event.session_id) ?? sessionId;
+        return [];
+      case 'message': {
+        if (event.role !== 'assistant') return [];
+        const text = stringOf(event.content) ?? '';
+        if (text === '') return [];
+        replyText += text;
+        return [{ type: 'text-delta', text }];
+      }
+      case 'tool_use': {
+        if (typeof event.tool_id !== 'string') return [stdoutLine(line)];
+        endReply();
+        const toolName = stringOf(event.tool_name) ?? 'unknown';
+        toolNames.set(event.tool_id, toolName);
+        return [{ type: 'tool-call', toolCallId: event.tool_id, toolName, input: event.parameters ?? {} }];
+      }
+      case 'tool_result': {
+        if (typeof event.tool_id !== 'string') return [stdoutLine(line)];
+        const failed = event.status === 'error';
+        const error = isJsonObject(event.error) ? event.error : undefined;
+        const shown = stringOf(event.output);
+        const said = failed && typeof error?.message === 'string' ? error.message : undefined;
+        return [
+          {
+            type: 'tool-result',
+            toolCallId: event.tool_id,
+            toolName: toolNames.get(event.tool_id) ?? 'unknown',
+            output: said ?? shown ?? '',
+            ...(failed ? { isError: true } : {}),
+          },
+        ];
+      }
+      case 'error': {
+        const message = typeof event.message === 'string' ? event.message : JSON.stringify(event);
+        return [stdoutLine(`gemini-cli ${event.severity === 'error' ? 'error' : 'warning'}: ${message}`)];
+      }
+      case 'result':
+        endReply();
+        return resultEvents(event);
+      default:
+        return [stdoutLine(line)];
+    }
+  }
+
   return {
-    line(line) {
-      const trimmed = line.trim();
-      if (trimmed === '') return [];
-      let event: unknown;
-      try {
-        event = JSON.parse(trimmed);
-      } catch {
-        return [output(line)];
-      }
-      if (!isObject(event)) return [output(line)];
-      switch (event.type) {
-        case 'init':
-          if (typeof event.session_id === 'string') sessionId = event.session_id;
-          return [];
-        case 'message': {
-          if (event.role !== 'assistant') return [];
-          const text = typeof event.content === 'string' ? event.content : '';
-          if (text === '') return [];
-          replyText += text;
-          return [{ type: 'text-delta', text }];
-        }
-        case 'tool_use': {
-          if (typeof event.tool_id !== 'string') return [output(line)];
-          endReply();
-          const toolName = typeof event.tool_name === 'string' ? event.tool_name : 'unknown';
-          toolNames.set(event.tool_id, toolName);
-          return [{ type: 'tool-call', toolCallId: event.tool_id, toolName, input: event.parameters ?? {} }];
-        }
-        case 'tool_result': {
-          if (typeof event.tool_id !== 'string') return [output(line)];
-          const failed = event.status === 'error';
-          const error = isObject(event.error) ? event.error : undefined;
-          const shown = typeof event.output === 'string' ? event.output : undefined;
-          const said = failed && typeof error?.message === 'string' ? error.message : undefined;
-          return [
-            {
-              type: 'tool-result',
-              toolCallId: event.tool_id,
-              toolName: toolNames.get(event.tool_id) ?? 'unknown',
-              output: said ?? shown ?? '',
-              ...(failed ? { isError: true } : {}),
-            },
-          ];
-        }
-        case 'error': {
-          const message = typeof event.message === 'string' ? event.message : JSON.stringify(event);
-          return [output(`gemini-cli ${event.severity === 'error' ? 'error' : 'warning'}: ${message}`)];
-        }
-        case 'result':
-          endReply();
-          return resultEvents(event);
-        default:
-          return [output(line)];
-      }
-    },
+    line: (line) => readJsonLine(line, (event) => readEvent(event, line)),
 
     finish(exitCode) {
       endReply();
@@ -139,11 +131,11 @@ export function createGeminiCliOutputParser(): CliOutputParser {
         return { events: [], outcome };
       }
       if (result.status !== 'success') {
-        const error = isObject(result.error) ? result.error : {};
+        const error = isJsonObject(result.error) ? result.error : {};
         const message =
           typeof error.message === 'string' && error.message !== ''
             ? error.message
-            : `the run failed (${typeof error.type === 'string' ? error.type : 'no reason given'})`;
+            : `the run failed (${stringOf(error.type) ?? 'no reason given'})`;
         const retryable = !permanentApiError.test(message);
         return {
           events: [{ type: 'error', error: { kind: 'agent_error', message, retryable } }],
@@ -161,12 +153,4 @@ export function createGeminiCliOutputParser(): CliOutputParser {
 
 function sessionOf(sessionId: string | undefined): { sessionId?: string } {
   return sessionId !== undefined ? { sessionId } : {};
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
 }

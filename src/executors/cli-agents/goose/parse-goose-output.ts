@@ -19,6 +19,7 @@
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
+import { arrayOf, isJsonObject, readJsonLine, stdoutLine, stringOf, type JsonObject } from '../json-lines.ts';
 
 /**
  * The session id a finished Goose run reports. Warren names each attempt's Goose session itself
@@ -37,8 +38,6 @@ const permanentErrorPrefixes = [
   'Unsupported operation',
 ];
 
-type Json = Record<string, unknown>;
-
 /** A fresh parser for one Goose run. */
 export function createGooseOutputParser(): CliOutputParser {
   const toolNames = new Map<string, string>();
@@ -50,15 +49,13 @@ export function createGooseOutputParser(): CliOutputParser {
   let error: string | undefined;
   let completed = false;
 
-  const output = (text: string): ExecutorEvent => ({ type: 'output', stream: 'stdout', text: `${text}\n` });
-
-  function messageEvents(message: Json): ExecutorEvent[] {
+  function messageEvents(message: JsonObject): ExecutorEvent[] {
     const events: ExecutorEvent[] = [];
-    const content = Array.isArray(message.content) ? (message.content as unknown[]) : [];
-    const id = typeof message.id === 'string' ? message.id : undefined;
+    const content = arrayOf(message.content);
+    const id = stringOf(message.id);
     if (message.role === 'assistant') {
       for (const item of content) {
-        if (!isObject(item)) continue;
+        if (!isJsonObject(item)) continue;
         if (item.type === 'text' && typeof item.text === 'string' && item.text !== '') {
           if (id !== replyId) {
             if (replyText.trim() !== '') lastReplyText = replyText;
@@ -70,27 +67,27 @@ export function createGooseOutputParser(): CliOutputParser {
         } else if (item.type === 'toolRequest' && typeof item.id === 'string') {
           if (seenToolRequests.has(item.id)) continue;
           seenToolRequests.add(item.id);
-          const call = isObject(item.toolCall) ? item.toolCall : {};
-          const value = isObject(call.value) ? call.value : {};
-          const toolName = typeof value.name === 'string' ? value.name : 'invalid_tool_call';
+          const call = isJsonObject(item.toolCall) ? item.toolCall : {};
+          const value = isJsonObject(call.value) ? call.value : {};
+          const toolName = stringOf(value.name) ?? 'invalid_tool_call';
           toolNames.set(item.id, toolName);
           const input = call.status === 'error' ? { error: call.error } : (value.arguments ?? {});
           events.push({ type: 'tool-call', toolCallId: item.id, toolName, input });
         } else if (item.type === 'systemNotification' && typeof item.msg === 'string') {
-          events.push(output(item.msg));
+          events.push(stdoutLine(item.msg));
         }
       }
     } else {
       for (const item of content) {
-        if (!isObject(item) || item.type !== 'toolResponse' || typeof item.id !== 'string') continue;
+        if (!isJsonObject(item) || item.type !== 'toolResponse' || typeof item.id !== 'string') continue;
         if (seenToolResponses.has(item.id)) continue;
         seenToolResponses.add(item.id);
-        const result = isObject(item.toolResult) ? item.toolResult : {};
+        const result = isJsonObject(item.toolResult) ? item.toolResult : {};
         const failed = result.status === 'error';
         const value = result.value;
         const parts = Array.isArray(value)
           ? value
-          : isObject(value) && Array.isArray(value.content)
+          : isJsonObject(value) && Array.isArray(value.content)
             ? value.content
             : [];
         const text = failed
@@ -98,8 +95,8 @@ export function createGooseOutputParser(): CliOutputParser {
             ? result.error
             : JSON.stringify(result.error ?? 'tool failed')
           : parts
-              .filter(isObject)
-              .map((part) => (typeof part.text === 'string' ? part.text : ''))
+              .filter(isJsonObject)
+              .map((part) => stringOf(part.text) ?? '')
               .filter((part) => part !== '')
               .join('\n');
         events.push({
@@ -107,60 +104,54 @@ export function createGooseOutputParser(): CliOutputParser {
           toolCallId: item.id,
           toolName: toolNames.get(item.id) ?? 'unknown',
           output: text,
-          ...(failed || (isObject(value) && value.isError === true) ? { isError: true } : {}),
+          ...(failed || (isJsonObject(value) && value.isError === true) ? { isError: true } : {}),
         });
       }
     }
     return events;
   }
 
+  /** The events of one JSON line (`line` is its text, passed on when it is not an event this reads). */
+  function readEvent(event: JsonObject, line: string): ExecutorEvent[] {
+    switch (event.type) {
+      case 'message':
+        return isJsonObject(event.message) ? messageEvents(event.message) : [stdoutLine(line)];
+      case 'notification': {
+        const log = isJsonObject(event.log) ? event.log : undefined;
+        if (log && typeof log.message === 'string') {
+          const source = typeof event.extension_id === 'string' ? `[${event.extension_id}] ` : '';
+          return [stdoutLine(`${source}${log.message}`)];
+        }
+        return [];
+      }
+      case 'model_change':
+        return [stdoutLine(`model: ${String(event.model)} (${String(event.mode)})`)];
+      case 'error':
+        error = typeof event.error === 'string' ? event.error : JSON.stringify(event.error);
+        return [];
+      case 'complete': {
+        completed = true;
+        const input = count(event.input_tokens);
+        const outputTokens = count(event.output_tokens);
+        const total = count(event.total_tokens);
+        if (input === undefined && outputTokens === undefined && total === undefined) return [];
+        const split = input !== undefined || outputTokens !== undefined;
+        return [
+          {
+            type: 'usage',
+            inputTokens: split ? (input ?? 0) : (total ?? 0),
+            outputTokens: split ? (outputTokens ?? 0) : 0,
+          },
+        ];
+      }
+      default:
+        return [stdoutLine(line)];
+    }
+  }
+
   return {
-    line(line) {
-      const trimmed = line.trim();
-      if (trimmed === '') return [];
-      let event: unknown;
-      try {
-        event = JSON.parse(trimmed);
-      } catch {
-        // Not an event: Goose prints some notices as text even in stream-json mode.
-        return [output(line)];
-      }
-      if (!isObject(event)) return [output(line)];
-      switch (event.type) {
-        case 'message':
-          return isObject(event.message) ? messageEvents(event.message) : [output(line)];
-        case 'notification': {
-          const log = isObject(event.log) ? event.log : undefined;
-          if (log && typeof log.message === 'string') {
-            const source = typeof event.extension_id === 'string' ? `[${event.extension_id}] ` : '';
-            return [output(`${source}${log.message}`)];
-          }
-          return [];
-        }
-        case 'model_change':
-          return [output(`model: ${String(event.model)} (${String(event.mode)})`)];
-        case 'error':
-          error = typeof event.error === 'string' ? event.error : JSON.stringify(event.error);
-          return [];
-        case 'complete': {
-          completed = true;
-          const input = count(event.input_tokens);
-          const outputTokens = count(event.output_tokens);
-          const total = count(event.total_tokens);
-          if (input === undefined && outputTokens === undefined && total === undefined) return [];
-          const split = input !== undefined || outputTokens !== undefined;
-          return [
-            {
-              type: 'usage',
-              inputTokens: split ? (input ?? 0) : (total ?? 0),
-              outputTokens: split ? (outputTokens ?? 0) : 0,
-            },
-          ];
-        }
-        default:
-          return [output(line)];
-      }
-    },
+    // A line that is not JSON is passed on: Goose prints some notices as text even in stream-json mode.
+    line: (line) => readJsonLine(line, (event) => readEvent(event, line)),
 
     finish(exitCode) {
       const events: ExecutorEvent[] = [];
@@ -189,10 +180,7 @@ export function createGooseOutputParser(): CliOutputParser {
   };
 }
 
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
+/** A count Goose reported (0 included), or undefined when it reported none. */
 function count(value: unknown): number | undefined {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : undefined;
 }

@@ -17,8 +17,7 @@
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
-
-type Json = Record<string, unknown>;
+import { countOf, isJsonObject, readJsonLine, stdoutLine, stringOf, type JsonObject } from '../json-lines.ts';
 
 /** A fresh parser for one OpenCode run. */
 export function createOpencodeOutputParser(): CliOutputParser {
@@ -32,25 +31,22 @@ export function createOpencodeOutputParser(): CliOutputParser {
   let lastReason: string | undefined;
   let failure: { message: string; retryable?: boolean } | undefined;
 
-  const output = (text: string): ExecutorEvent => ({ type: 'output', stream: 'stdout', text: `${text}\n` });
-
-  function partEvents(type: string, part: Json, line: string): ExecutorEvent[] {
+  function partEvents(type: string, part: JsonObject, line: string): ExecutorEvent[] {
     switch (type) {
       case 'step_start':
         stepText = '';
         return [];
       case 'text': {
-        const text = typeof part.text === 'string' ? part.text : '';
+        const text = stringOf(part.text) ?? '';
         if (text === '') return [];
         stepText += text;
         return [{ type: 'text-delta', text }];
       }
       case 'tool_use': {
-        const state = isObject(part.state) ? part.state : {};
-        const toolCallId =
-          typeof part.callID === 'string' ? part.callID : typeof part.id === 'string' ? part.id : undefined;
-        if (toolCallId === undefined) return [output(line)];
-        const toolName = typeof part.tool === 'string' ? part.tool : 'unknown';
+        const state = isJsonObject(part.state) ? part.state : {};
+        const toolCallId = stringOf(part.callID) ?? stringOf(part.id);
+        if (toolCallId === undefined) return [stdoutLine(line)];
+        const toolName = stringOf(part.tool) ?? 'unknown';
         const failed = state.status === 'error';
         const result = failed ? state.error : state.output;
         return [
@@ -66,7 +62,7 @@ export function createOpencodeOutputParser(): CliOutputParser {
       }
       case 'step_finish': {
         steps += 1;
-        lastReason = typeof part.reason === 'string' ? part.reason : undefined;
+        lastReason = stringOf(part.reason);
         if (stepText.trim() !== '') summary = stepText;
         stepText = '';
         const events: ExecutorEvent[] = [];
@@ -80,50 +76,45 @@ export function createOpencodeOutputParser(): CliOutputParser {
     }
   }
 
-  return {
-    line(line) {
-      const trimmed = line.trim();
-      if (trimmed === '') return [];
-      let event: unknown;
-      try {
-        event = JSON.parse(trimmed);
-      } catch {
-        return [output(line)];
-      }
-      if (!isObject(event) || typeof event.type !== 'string') return [output(line)];
-      if (typeof event.sessionID === 'string' && sessionId === undefined) sessionId = event.sessionID;
-      switch (event.type) {
-        case 'step_start':
-        case 'text':
-        case 'tool_use':
-        case 'step_finish': {
-          if (!isObject(event.part)) return [output(line)];
-          const id = typeof event.part.id === 'string' ? event.part.id : undefined;
-          if (id !== undefined) {
-            if (seenParts.has(id)) return [];
-            seenParts.add(id);
-          }
-          return partEvents(event.type, event.part, line);
+  /** The events of one JSON line (`line` is its text, passed on when it is not an event this reads). */
+  function readEvent(event: JsonObject, line: string): ExecutorEvent[] {
+    if (typeof event.type !== 'string') return [stdoutLine(line)];
+    if (typeof event.sessionID === 'string' && sessionId === undefined) sessionId = event.sessionID;
+    switch (event.type) {
+      case 'step_start':
+      case 'text':
+      case 'tool_use':
+      case 'step_finish': {
+        if (!isJsonObject(event.part)) return [stdoutLine(line)];
+        const id = stringOf(event.part.id);
+        if (id !== undefined) {
+          if (seenParts.has(id)) return [];
+          seenParts.add(id);
         }
-        case 'reasoning':
-          return [];
-        case 'error': {
-          failure = errorOf(event.error);
-          return [
-            {
-              type: 'error',
-              error: {
-                kind: 'agent_error',
-                message: failure.message,
-                retryable: failure.retryable ?? true,
-              },
+        return partEvents(event.type, event.part, line);
+      }
+      case 'reasoning':
+        return [];
+      case 'error': {
+        failure = errorOf(event.error);
+        return [
+          {
+            type: 'error',
+            error: {
+              kind: 'agent_error',
+              message: failure.message,
+              retryable: failure.retryable ?? true,
             },
-          ];
-        }
-        default:
-          return [output(line)];
+          },
+        ];
       }
-    },
+      default:
+        return [stdoutLine(line)];
+    }
+  }
+
+  return {
+    line: (line) => readJsonLine(line, (event) => readEvent(event, line)),
 
     finish(exitCode) {
       const session = sessionId !== undefined ? { sessionId } : {};
@@ -167,22 +158,22 @@ export function createOpencodeOutputParser(): CliOutputParser {
  * `cache.write`, and the answer into `output` and `reasoning` (its `SessionUsage`: input = prompt - cache
  * read - cache write, output = completion - reasoning); Warren counts whole prompts and whole answers.
  */
-function usageOf(part: Json): ExecutorEvent | undefined {
-  if (!isObject(part.tokens)) return undefined;
+function usageOf(part: JsonObject): ExecutorEvent | undefined {
+  if (!isJsonObject(part.tokens)) return undefined;
   const tokens = part.tokens;
-  const cache = isObject(tokens.cache) ? tokens.cache : {};
-  const inputTokens = count(tokens.input) + count(cache.read) + count(cache.write);
-  const outputTokens = count(tokens.output) + count(tokens.reasoning);
-  const cost = typeof part.cost === 'number' && Number.isFinite(part.cost) && part.cost > 0 ? part.cost : 0;
+  const cache = isJsonObject(tokens.cache) ? tokens.cache : {};
+  const inputTokens = countOf(tokens.input) + countOf(cache.read) + countOf(cache.write);
+  const outputTokens = countOf(tokens.output) + countOf(tokens.reasoning);
+  const cost = countOf(part.cost);
   if (inputTokens + outputTokens === 0 && cost === 0) return undefined;
   return { type: 'usage', inputTokens, outputTokens, ...(cost > 0 ? { costUsd: cost } : {}) };
 }
 
 /** The message and retryability of a session error. */
 function errorOf(value: unknown): { message: string; retryable?: boolean } {
-  if (!isObject(value)) return { message: 'opencode reported an error without details' };
-  const name = typeof value.name === 'string' ? value.name : 'Error';
-  const data = isObject(value.data) ? value.data : {};
+  if (!isJsonObject(value)) return { message: 'opencode reported an error without details' };
+  const name = stringOf(value.name) ?? 'Error';
+  const data = isJsonObject(value.data) ? value.data : {};
   const said = typeof data.message === 'string' && data.message !== '' ? data.message : undefined;
   const status = typeof data.statusCode === 'number' ? data.statusCode : undefined;
   const message = `${name}${status !== undefined ? ` (HTTP ${status})` : ''}: ${said ?? 'no message'}`;
@@ -190,12 +181,4 @@ function errorOf(value: unknown): { message: string; retryable?: boolean } {
   // why: a missing or refused key and an over-long prompt fail the same way on every try.
   if (name === 'ProviderAuthError' || name === 'ContextOverflowError') return { message, retryable: false };
   return { message };
-}
-
-function count(value: unknown): number {
-  return typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : 0;
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
