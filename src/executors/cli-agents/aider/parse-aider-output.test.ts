@@ -3,45 +3,36 @@
  * 0.86's source and from transcripts of real runs (see test/fixtures/cli-agents/aider/README.md), not
  * recorded here: Aider cannot be installed on this machine.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../spec.ts';
-import type { CliOutcome } from '../cli-agent-adapter.ts';
+import {
+  fixtureDirectory,
+  ofType,
+  parseFixture,
+  textOf,
+  usageTokens,
+  type ParsedRun,
+} from '../testing/parse-fixture.ts';
 import { aiderChatHistorySession, createAiderOutputParser } from './parse-aider-output.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/aider');
+const fixtures = fixtureDirectory('aider');
 
 /** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(name: string, exitCode: number | null = 0): { events: ExecutorEvent[]; outcome: CliOutcome } {
-  const text = readFileSync(path.join(fixtures, name), 'utf8');
-  const parser = createAiderOutputParser();
-  const lines = text.split('\n');
-  const rest = lines.pop()!;
-  const events = lines.flatMap((line) => parser.line(line));
-  if (rest !== '') events.push(...parser.line(rest));
-  const finished = parser.finish(exitCode);
-  return { events: [...events, ...finished.events], outcome: finished.outcome };
+function parse(name: string, exitCode: number | null = 0): ParsedRun {
+  return parseFixture(createAiderOutputParser, fixtures, name, exitCode);
 }
 
-function usage(events: ExecutorEvent[]): Array<[number, number]> {
-  return events.flatMap((event) =>
-    event.type === 'usage' ? [[event.inputTokens, event.outputTokens] as [number, number]] : [],
-  );
-}
-
-function text(events: ExecutorEvent[]): string {
-  return events.map((event) => (event.type === 'text-delta' ? event.text : '')).join('');
-}
-
+/** What Aider printed that is not the model's text, joined. */
 function outputText(events: ExecutorEvent[]): string {
-  return events.map((event) => (event.type === 'output' ? event.text : '')).join('');
+  return ofType(events, 'output')
+    .map((event) => event.text)
+    .join('');
 }
 
 describe('parseAiderOutput', () => {
   it('reads a run that asks for a file, gets it and edits it: two model calls, one edit', () => {
     const { events, outcome } = parse('edit-success.stdout.txt');
-    expect(usage(events)).toEqual([
+    expect(usageTokens(events)).toEqual([
       [1200, 18],
       [1400, 52],
     ]);
@@ -58,8 +49,8 @@ describe('parseAiderOutput', () => {
       toolName: 'edit',
       output: 'Applied edit to src/math.js',
     });
-    expect(text(events)).toContain('The bug is that `add` subtracts.');
-    expect(text(events)).not.toContain('Aider v0.86.2');
+    expect(textOf(events)).toContain('The bug is that `add` subtracts.');
+    expect(textOf(events)).not.toContain('Aider v0.86.2');
     expect(outputText(events)).toContain('Aider v0.86.2\n');
     expect(outputText(events)).toContain('Cost: $0.0050');
     expect(outcome).toEqual({
@@ -71,14 +62,14 @@ describe('parseAiderOutput', () => {
 
   it('counts cache writes as sent and adds cache hits to the input; a cost on its own line is output', () => {
     const { events, outcome } = parse('anthropic-cache.stdout.txt');
-    expect(usage(events)).toEqual([[2300 + 10_000, 300]]);
+    expect(usageTokens(events)).toEqual([[2300 + 10_000, 300]]);
     expect(outputText(events)).toContain('Cost: $0.01 message, $0.01 session.\n');
     expect(outcome).toMatchObject({ succeeded: true, summary: 'Fixed the typo in the README title.' });
   });
 
   it('fails a run whose model call was refused with a 401, though Aider exits 0, and says a retry will not help', () => {
     const { events, outcome } = parse('auth-error.stdout.txt', 0);
-    expect(usage(events)).toEqual([]);
+    expect(usageTokens(events)).toEqual([]);
     expect(outcome.succeeded).toBe(false);
     expect(outcome.retryable).toBe(false);
     expect(outcome.errorMessage).toMatch(/^litellm\.AuthenticationError: .*Incorrect API key provided/);
@@ -93,7 +84,7 @@ describe('parseAiderOutput', () => {
 
   it('fails a run whose retries ran out, as retryable (the server was down)', () => {
     const { events, outcome } = parse('server-error-exhausted.stdout.txt', 0);
-    expect(usage(events)).toEqual([]);
+    expect(usageTokens(events)).toEqual([]);
     expect(outcome).toMatchObject({ succeeded: false, retryable: true });
     expect(outcome.errorMessage).toMatch(
       /^litellm\.InternalServerError: .*scripted failure.*down or overloaded/,
@@ -103,7 +94,7 @@ describe('parseAiderOutput', () => {
 
   it('passes a run whose first call was rate limited and retried', () => {
     const { events, outcome } = parse('retry-then-success.stdout.txt');
-    expect(usage(events)).toEqual([[1500, 40]]);
+    expect(usageTokens(events)).toEqual([[1500, 40]]);
     // The reply is only an edit block: the summary names the edited file.
     expect(outcome).toEqual({
       succeeded: true,
@@ -115,7 +106,7 @@ describe('parseAiderOutput', () => {
   it('reads a resumed run (restored chat history) like a first one', () => {
     const { events, outcome } = parse('restored-history.stdout.txt');
     expect(outputText(events)).toContain('Restored previous conversation history.');
-    expect(usage(events)).toEqual([[2900, 61]]);
+    expect(usageTokens(events)).toEqual([[2900, 61]]);
     expect(outcome.summary).toBe(
       'The test expects `add` to handle strings too; it now converts its arguments to numbers first.',
     );
@@ -123,14 +114,14 @@ describe('parseAiderOutput', () => {
 
   it('does not count the usage report Aider repeats after a failed call, and fails the run', () => {
     const { events, outcome } = parse('error-after-reply.stdout.txt', 0);
-    expect(usage(events)).toEqual([[1200, 18]]);
+    expect(usageTokens(events)).toEqual([[1200, 18]]);
     expect(outcome).toMatchObject({ succeeded: false, retryable: false });
     expect(outcome.errorMessage).toMatch(/^litellm\.BadRequestError:/);
   });
 
   it('treats the edit-format reflection as Aider notices and keeps the summary to the fixed edit', () => {
     const { events, outcome } = parse('edit-format-error.stdout.txt');
-    expect(usage(events)).toEqual([
+    expect(usageTokens(events)).toEqual([
       [1300, 35],
       [1600, 36],
     ]);
@@ -146,12 +137,12 @@ describe('parseAiderOutput', () => {
 
   it('survives binary noise, colour codes and lookalike lines without throwing', () => {
     const { events, outcome } = parse('garbage-interleaved.stdout.txt');
-    expect(usage(events)).toEqual([
+    expect(usageTokens(events)).toEqual([
       [1200, 18],
       [1400, 52],
     ]);
-    expect(text(events)).toContain('Tokens: lots sent, some received.');
-    expect(text(events)).toContain('binary noise');
+    expect(textOf(events)).toContain('Tokens: lots sent, some received.');
+    expect(textOf(events)).toContain('binary noise');
     // The coloured line is not an edit report; the plain one is.
     expect(events.filter((event) => event.type === 'tool-call')).toHaveLength(1);
     expect(outcome.succeeded).toBe(true);
@@ -189,7 +180,7 @@ describe('parseAiderOutput', () => {
       'Tokens: 12k sent, 2k received. Cost: $0.04 message, $0.08 session.',
       'Tokens: 1,234 sent, 5 received.',
     ].flatMap((line) => parser.line(line));
-    expect(usage(counts)).toEqual([
+    expect(usageTokens(counts)).toEqual([
       [845, 12],
       [9900, 1000],
       [12_000, 2000],

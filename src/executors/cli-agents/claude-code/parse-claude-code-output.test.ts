@@ -2,59 +2,41 @@
  * The Claude Code output parser against stdout recorded from the real `claude` 2.1.329 (see
  * test/fixtures/cli-agents/claude-code/README.md), plus malformed variants derived from those recordings.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExecutorEvent } from '../../spec.ts';
-import type { CliOutcome } from '../cli-agent-adapter.ts';
+import {
+  fixtureDirectory,
+  ofType,
+  parseOutput,
+  readFixture,
+  readRecordings,
+  recordedExitCode,
+  textOf,
+  usageTokens,
+  type ParsedRun,
+} from '../testing/parse-fixture.ts';
 import { createClaudeCodeOutputParser } from './parse-claude-code-output.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/claude-code');
-const recordings = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8')) as Record<
-  string,
-  { exitCode: number | null }
->;
+const fixtures = fixtureDirectory('claude-code');
+const recordings = readRecordings(fixtures);
 const editSessionId = '11f26cbd-943e-4036-8972-d7f23c6674ec';
 const work = '/tmp/cc-fixture/work';
 
 function fixture(name: string): string {
-  return readFileSync(path.join(fixtures, name), 'utf8');
+  return readFixture(fixtures, name);
 }
 
 /** The exit code the recording ended with. */
 function recordedExit(name: string): number | null {
-  const recording = recordings[name];
-  if (!recording) throw new Error(`no recording named ${name}`);
-  return recording.exitCode;
+  return recordedExitCode(recordings, name);
 }
 
 /** Feeds text to a fresh parser line by line, as the executor does, then finishes it. */
-function parseText(text: string, exitCode: number | null): { events: ExecutorEvent[]; outcome: CliOutcome } {
-  const parser = createClaudeCodeOutputParser();
-  const lines = text.split('\n');
-  const rest = lines.pop()!;
-  const events = lines.flatMap((line) => parser.line(line));
-  if (rest !== '') events.push(...parser.line(rest));
-  const finished = parser.finish(exitCode);
-  return { events: [...events, ...finished.events], outcome: finished.outcome };
+function parseText(text: string, exitCode: number | null): ParsedRun {
+  return parseOutput(createClaudeCodeOutputParser, text, exitCode);
 }
 
-function parse(name: string, exitCode: number | null = recordedExit(name)) {
+function parse(name: string, exitCode: number | null = recordedExit(name)): ParsedRun {
   return parseText(fixture(`${name}.jsonl`), exitCode);
-}
-
-function ofType<T extends ExecutorEvent['type']>(events: ExecutorEvent[], type: T) {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-function text(events: ExecutorEvent[]): string {
-  return ofType(events, 'text-delta')
-    .map((event) => event.text)
-    .join('');
-}
-
-function tokens(events: ExecutorEvent[]): Array<[number, number]> {
-  return ofType(events, 'usage').map((event) => [event.inputTokens, event.outputTokens]);
 }
 
 /** The API message ids of `assistant` lines, in order, repeats included. */
@@ -121,10 +103,10 @@ const editSummary = 'The greeting in greet.js is now "goodbye"; NOTES.md says so
 describe('createClaudeCodeOutputParser', () => {
   it('reads a run that edits, writes and runs commands: text, tool calls and results, usage, the session', () => {
     const { events, outcome } = parse('edit-success');
-    expect(text(events)).toBe(`Let me look at the file first.${editSummary}`);
+    expect(textOf(events)).toBe(`Let me look at the file first.${editSummary}`);
     expect(ofType(events, 'tool-call')).toEqual(editToolCalls);
     expect(ofType(events, 'tool-result')).toEqual(editToolResults);
-    expect(tokens(events)).toEqual(editTokens);
+    expect(usageTokens(events)).toEqual(editTokens);
     expect(ofType(events, 'usage').every((event) => event.model === 'claude-opus-5-5')).toBe(true);
     expect(ofType(events, 'usage').some((event) => event.costUsd !== undefined)).toBe(false);
     expect(ofType(events, 'step-end').map((event) => event.step)).toEqual([1, 2, 3, 4]);
@@ -153,7 +135,7 @@ describe('createClaudeCodeOutputParser', () => {
     expect(
       (JSON.parse(snapshot) as { message: { usage: { output_tokens: number } } }).message.usage,
     ).toMatchObject({ output_tokens: 1 });
-    expect(tokens(parse('edit-success').events)[0]).toEqual([8_000, 60]);
+    expect(usageTokens(parse('edit-success').events)[0]).toEqual([8_000, 60]);
   });
 
   it('without partial messages, reads text and usage from the assistant lines, once per call', () => {
@@ -162,10 +144,10 @@ describe('createClaudeCodeOutputParser', () => {
       .filter((line) => !line.startsWith('{"type":"stream_event"'))
       .join('\n');
     const { events, outcome } = parseText(withoutStream, 0);
-    expect(text(events)).toBe(`Let me look at the file first.${editSummary}`);
+    expect(textOf(events)).toBe(`Let me look at the file first.${editSummary}`);
     expect(ofType(events, 'tool-call')).toEqual(editToolCalls);
     // The snapshot's output count is all there is then.
-    expect(tokens(events)).toEqual(editTokens.map(([input]) => [input, 1]));
+    expect(usageTokens(events)).toEqual(editTokens.map(([input]) => [input, 1]));
     expect(outcome.succeeded).toBe(true);
   });
 
@@ -184,7 +166,7 @@ describe('createClaudeCodeOutputParser', () => {
         },
       },
     ]);
-    expect(tokens(events)).toEqual([
+    expect(usageTokens(events)).toEqual([
       [9_000, 40],
       [9_100, 10],
     ]);
@@ -229,7 +211,7 @@ describe('createClaudeCodeOutputParser', () => {
     ]);
     expect(ofType(events, 'usage')).toEqual([]);
     // The CLI's own "API Error" message is not model text.
-    expect(text(events)).toBe('');
+    expect(textOf(events)).toBe('');
     expect(outcome).toEqual({
       succeeded: false,
       errorMessage: 'Failed to authenticate. API Error: 401 scripted model server: invalid API key',
@@ -247,8 +229,8 @@ describe('createClaudeCodeOutputParser', () => {
 
   it('counts a call whose stream was cut (message_stop without message_delta) and fails retryable', () => {
     const { events, outcome } = parse('stream-cut');
-    expect(text(events)).toBe('Half an answ');
-    expect(tokens(events)).toEqual([[4_533, 1]]);
+    expect(textOf(events)).toBe('Half an answ');
+    expect(usageTokens(events)).toEqual([[4_533, 1]]);
     expect(outcome).toMatchObject({
       succeeded: false,
       errorMessage: expect.stringContaining('Connection to the API was lost') as unknown,
@@ -261,9 +243,9 @@ describe('createClaudeCodeOutputParser', () => {
     expect(raw.split('\n').filter((line) => line.includes('"type":"result"'))).toHaveLength(2);
     const { events, outcome } = parse('subagent');
     expect(ofType(events, 'tool-call').map((event) => event.toolName)).toEqual(['Agent']);
-    expect(text(events)).toBe('Waiting for the search.greet.js is the only one.');
+    expect(textOf(events)).toBe('Waiting for the search.greet.js is the only one.');
     // The subagent's call (3 000 in) is not streamed: its output count is the snapshot's 1.
-    expect(tokens(events)).toEqual([
+    expect(usageTokens(events)).toEqual([
       [8_000, 50],
       [8_100, 6],
       [3_000, 1],
@@ -288,7 +270,7 @@ describe('createClaudeCodeOutputParser', () => {
         isError: true,
       },
     ]);
-    expect(tokens(events)).toEqual([[8_000, 30]]);
+    expect(usageTokens(events)).toEqual([[8_000, 30]]);
     expect(outcome).toMatchObject({
       succeeded: false,
       errorMessage: 'Claude Code exited with code 143 before printing its result',
@@ -304,10 +286,10 @@ describe('createClaudeCodeOutputParser', () => {
       'null\n',
       '\u001b[31mstray red text\u001b[0m\n',
     ]);
-    expect(text(events)).toBe(`Let me look at the file first.${editSummary}`);
+    expect(textOf(events)).toBe(`Let me look at the file first.${editSummary}`);
     expect(ofType(events, 'tool-call')).toEqual(editToolCalls);
     expect(ofType(events, 'tool-result')).toEqual(editToolResults);
-    expect(tokens(events)).toEqual(editTokens);
+    expect(usageTokens(events)).toEqual(editTokens);
     expect(outcome).toEqual({ succeeded: true, summary: editSummary, sessionId: editSessionId });
   });
 
@@ -317,7 +299,7 @@ describe('createClaudeCodeOutputParser', () => {
     const { events, outcome } = parse('truncated', null);
     expect(ofType(events, 'output')).toHaveLength(1);
     expect(ofType(events, 'output')[0]!.text).toMatch(/^\{"duration_api_ms"/);
-    expect(tokens(events)).toEqual(editTokens);
+    expect(usageTokens(events)).toEqual(editTokens);
     expect(outcome).toEqual({
       succeeded: false,
       errorMessage: 'Claude Code was killed before printing its result',
@@ -327,7 +309,7 @@ describe('createClaudeCodeOutputParser', () => {
 
   it('fails an early exit without a result line, keeping the usage of the calls made', () => {
     const { events, outcome } = parse('early-exit', 1);
-    expect(tokens(events)).toEqual(editTokens.slice(0, 2));
+    expect(usageTokens(events)).toEqual(editTokens.slice(0, 2));
     expect(outcome).toMatchObject({
       succeeded: false,
       errorMessage: 'Claude Code exited with code 1 before printing its result',
@@ -341,7 +323,7 @@ describe('createClaudeCodeOutputParser', () => {
       (line) => line.includes('"type":"message_delta"') && line.includes('msg_scripted_3'),
     );
     const { events, outcome } = parseText(lines.slice(0, cut).join('\n'), null);
-    expect(tokens(events)).toEqual([...editTokens.slice(0, 3), [8_600, 1]]);
+    expect(usageTokens(events)).toEqual([...editTokens.slice(0, 3), [8_600, 1]]);
     expect(outcome.succeeded).toBe(false);
   });
 

@@ -2,46 +2,28 @@
  * The Codex output parser against stdout recorded from the real `codex` 0.169.0 (see
  * test/fixtures/cli-agents/codex/README.md), plus malformed variants derived from those recordings.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../spec.ts';
-import type { CliOutcome } from '../cli-agent-adapter.ts';
+import {
+  fixtureDirectory,
+  ofType,
+  parseFixture,
+  readRecordings,
+  recordedExitCode,
+  textOf,
+  type ParsedRun,
+} from '../testing/parse-fixture.ts';
 import { createThreadUsageMemory, type ThreadUsageMemory } from './codex-thread-usage.ts';
 import { createCodexOutputParser, isRetryableCodexError } from './parse-codex-output.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/codex');
-const recordings = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8')) as Record<
-  string,
-  { exitCode: number | null; recorded: boolean }
->;
+const fixtures = fixtureDirectory('codex');
+const recordings = readRecordings(fixtures);
 const editThread = '01a1fc7d-1f99-7322-9c87-4f943fce00f4';
 
 /** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(
-  name: string,
-  threadUsage: ThreadUsageMemory = createThreadUsageMemory(),
-): { events: ExecutorEvent[]; outcome: CliOutcome } {
-  const recording = recordings[name];
-  if (!recording) throw new Error(`no recording named ${name}`);
-  const text = readFileSync(path.join(fixtures, `${name}.jsonl`), 'utf8');
-  const parser = createCodexOutputParser({ threadUsage });
-  const lines = text.split('\n');
-  const rest = lines.pop()!;
-  const events = lines.flatMap((line) => parser.line(line));
-  if (rest !== '') events.push(...parser.line(rest));
-  const finished = parser.finish(recording.exitCode);
-  return { events: [...events, ...finished.events], outcome: finished.outcome };
-}
-
-function ofType<T extends ExecutorEvent['type']>(events: ExecutorEvent[], type: T) {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-function text(events: ExecutorEvent[]): string {
-  return ofType(events, 'text-delta')
-    .map((event) => event.text)
-    .join('');
+function parse(name: string, threadUsage: ThreadUsageMemory = createThreadUsageMemory()): ParsedRun {
+  const exitCode = recordedExitCode(recordings, name);
+  return parseFixture(() => createCodexOutputParser({ threadUsage }), fixtures, `${name}.jsonl`, exitCode);
 }
 
 const editToolEvents: ExecutorEvent[] = [
@@ -76,7 +58,7 @@ describe('createCodexOutputParser', () => {
 
   it('reads an edit run: text, the shell and patch tools with their results, one usage, the thread id', () => {
     const { events, outcome } = parse('edit-with-tools');
-    expect(text(events)).toBe('Let me look.\n\nChanged hello.txt to say hello world.');
+    expect(textOf(events)).toBe('Let me look.\n\nChanged hello.txt to say hello world.');
     expect(events.filter((event) => event.type === 'tool-call' || event.type === 'tool-result')).toEqual(
       editToolEvents,
     );
@@ -141,7 +123,7 @@ describe('createCodexOutputParser', () => {
         },
       },
     ]);
-    expect(text(events)).toBe('Hello from the scripted model.');
+    expect(textOf(events)).toBe('Hello from the scripted model.');
     expect(ofType(events, 'usage')).toEqual([{ type: 'usage', inputTokens: 100, outputTokens: 10 }]);
     expect(outcome.succeeded).toBe(true);
   });
@@ -205,7 +187,7 @@ describe('createCodexOutputParser', () => {
     expect(ofType(events, 'output')).toHaveLength(1);
     expect(ofType(events, 'output')[0]!.text).toMatch(/^\{"type":"turn\.completed"/);
     expect(ofType(events, 'usage')).toEqual([]);
-    expect(text(events)).toBe('Let me look.\n\nChanged hello.txt to say hello world.');
+    expect(textOf(events)).toBe('Let me look.\n\nChanged hello.txt to say hello world.');
     expect(outcome).toEqual({
       succeeded: false,
       errorMessage: 'codex was killed before its turn ended (no turn.completed or turn.failed line)',

@@ -2,47 +2,30 @@
  * The Gemini CLI output parser against stdout recorded from the real `gemini` 0.61.0 (see
  * test/fixtures/cli-agents/gemini-cli/README.md), plus malformed variants derived from those recordings.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExecutorEvent } from '../../spec.ts';
-import type { CliOutcome } from '../cli-agent-adapter.ts';
+import {
+  fixtureDirectory,
+  ofType,
+  parseFixture,
+  readRecordings,
+  recordedExitCode,
+  textOf,
+  type ParsedRun,
+} from '../testing/parse-fixture.ts';
 import { createGeminiCliOutputParser } from './parse-gemini-cli-output.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/gemini-cli');
-const recordings = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8')) as Record<
-  string,
-  { exitCode: number | null }
->;
+const fixtures = fixtureDirectory('gemini-cli');
+const recordings = readRecordings(fixtures);
 const sessionId = '6f87896f-3e0a-47fd-886b-b054a940eab2';
 
 /** The exit code the recording ended with. */
 function recordedExit(name: string): number | null {
-  const recording = recordings[name];
-  if (!recording) throw new Error(`no recording named ${name}`);
-  return recording.exitCode;
+  return recordedExitCode(recordings, name);
 }
 
 /** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(name: string, exitCode: number | null): { events: ExecutorEvent[]; outcome: CliOutcome } {
-  const text = readFileSync(path.join(fixtures, name), 'utf8');
-  const parser = createGeminiCliOutputParser();
-  const lines = text.split('\n');
-  const rest = lines.pop()!;
-  const events = lines.flatMap((line) => parser.line(line));
-  if (rest !== '') events.push(...parser.line(rest));
-  const finished = parser.finish(exitCode);
-  return { events: [...events, ...finished.events], outcome: finished.outcome };
-}
-
-function ofType<T extends ExecutorEvent['type']>(events: ExecutorEvent[], type: T) {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-function text(events: ExecutorEvent[]): string {
-  return ofType(events, 'text-delta')
-    .map((event) => event.text)
-    .join('');
+function parse(name: string, exitCode: number | null): ParsedRun {
+  return parseFixture(createGeminiCliOutputParser, fixtures, name, exitCode);
 }
 
 const editCalls = [
@@ -77,7 +60,7 @@ const editResults = [
 describe('parseGeminiCliOutput', () => {
   it('reads a run that edits and checks a file: text, tool calls and results, one usage, the session', () => {
     const { events, outcome } = parse('edit-success.jsonl', recordedExit('edit-success'));
-    expect(text(events)).toBe('The greeting in greet.js is now "goodbye".');
+    expect(textOf(events)).toBe('The greeting in greet.js is now "goodbye".');
     expect(ofType(events, 'tool-call')).toEqual(editCalls);
     expect(ofType(events, 'tool-result')).toEqual(editResults);
     // Three scripted calls (8000 + 8200 + 8400 in, 60 + 30 + 12 out), reported once as the session's total.
@@ -95,7 +78,7 @@ describe('parseGeminiCliOutput', () => {
 
   it('keeps the session id of a resumed run, which is the one it continued', () => {
     const { events, outcome } = parse('resumed.jsonl', recordedExit('resumed'));
-    expect(text(events)).toBe('Nothing else needs changing; the greeting already says goodbye.');
+    expect(textOf(events)).toBe('Nothing else needs changing; the greeting already says goodbye.');
     expect(ofType(events, 'usage')).toEqual([
       { type: 'usage', inputTokens: 9_000, outputTokens: 15, model: 'gemini-2.5-pro' },
     ]);
@@ -138,7 +121,7 @@ describe('parseGeminiCliOutput', () => {
     expect(serverError.outcome.errorMessage).toContain('"status":"INTERNAL"');
 
     const cut = parse('stream-cut.jsonl', recordedExit('stream-cut'));
-    expect(text(cut.events)).toBe('Let me loo');
+    expect(textOf(cut.events)).toBe('Let me loo');
     expect(cut.outcome).toEqual({
       succeeded: false,
       errorMessage: '[API Error: terminated]',
@@ -193,7 +176,7 @@ describe('parseGeminiCliOutput', () => {
 
   it('fails a run whose output stops in the middle of the result line', () => {
     const killed = parse('truncated.jsonl', null);
-    expect(text(killed.events)).toBe('The greeting in greet.js is now "goodbye".');
+    expect(textOf(killed.events)).toBe('The greeting in greet.js is now "goodbye".');
     expect(ofType(killed.events, 'usage')).toEqual([]);
     expect(killed.outcome).toEqual({ succeeded: false });
     expect(ofType(killed.events, 'output')).toHaveLength(1);

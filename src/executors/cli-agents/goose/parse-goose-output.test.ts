@@ -3,41 +3,21 @@
  * from Goose's source (see test/fixtures/cli-agents/goose/README.md), not recorded here: Goose cannot be
  * installed on this machine.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import type { ExecutorEvent } from '../../spec.ts';
-import type { CliOutcome } from '../cli-agent-adapter.ts';
+import { fixtureDirectory, ofType, parseFixture, textOf, type ParsedRun } from '../testing/parse-fixture.ts';
 import { createGooseOutputParser, gooseNamedSession } from './parse-goose-output.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/goose');
+const fixtures = fixtureDirectory('goose');
 
 /** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(name: string, exitCode: number | null = 0): { events: ExecutorEvent[]; outcome: CliOutcome } {
-  const text = readFileSync(path.join(fixtures, name), 'utf8');
-  const parser = createGooseOutputParser();
-  const lines = text.split('\n');
-  const rest = lines.pop()!;
-  const events = lines.flatMap((line) => parser.line(line));
-  if (rest !== '') events.push(...parser.line(rest));
-  const finished = parser.finish(exitCode);
-  return { events: [...events, ...finished.events], outcome: finished.outcome };
-}
-
-function ofType<T extends ExecutorEvent['type']>(events: ExecutorEvent[], type: T) {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-function text(events: ExecutorEvent[]): string {
-  return ofType(events, 'text-delta')
-    .map((event) => event.text)
-    .join('');
+function parse(name: string, exitCode: number | null = 0): ParsedRun {
+  return parseFixture(createGooseOutputParser, fixtures, name, exitCode);
 }
 
 describe('parseGooseOutput', () => {
   it('reads a run that views, edits and tests a file: streamed text, tool calls and results, one usage', () => {
     const { events, outcome } = parse('edit-success.jsonl');
-    expect(text(events)).toBe(
+    expect(textOf(events)).toBe(
       "I'll look at `src/math.js` first.`add` subtracts; fixing it.Fixed `add` in src/math.js: it now returns `a + b`, and the tests pass.",
     );
     expect(ofType(events, 'tool-call')).toEqual([
@@ -106,7 +86,7 @@ describe('parseGooseOutput', () => {
   it("leaves Goose's own cost out (Warren prices with the endpoint's prices) and skips thinking", () => {
     const { events, outcome } = parse('cache-and-cost.jsonl');
     expect(ofType(events, 'usage')).toEqual([{ type: 'usage', inputTokens: 14_000, outputTokens: 300 }]);
-    expect(text(events)).toBe('Fixed the typo.');
+    expect(textOf(events)).toBe('Fixed the typo.');
     expect(outcome.succeeded).toBe(true);
   });
 

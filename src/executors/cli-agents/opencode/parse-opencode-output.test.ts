@@ -2,47 +2,31 @@
  * The OpenCode output parser against stdout recorded from the real `opencode` 1.18.33 (see
  * test/fixtures/cli-agents/opencode/README.md), plus malformed variants derived from those recordings.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../spec.ts';
-import type { CliOutcome } from '../cli-agent-adapter.ts';
+import {
+  fixtureDirectory,
+  ofType,
+  parseFixture,
+  readRecordings,
+  recordedExitCode,
+  textOf,
+  type ParsedRun,
+} from '../testing/parse-fixture.ts';
 import { createOpencodeOutputParser } from './parse-opencode-output.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/opencode');
-const recordings = JSON.parse(readFileSync(path.join(fixtures, 'recordings.json'), 'utf8')) as Record<
-  string,
-  { exitCode: number | null }
->;
+const fixtures = fixtureDirectory('opencode');
+const recordings = readRecordings(fixtures);
 const sessionId = 'ses_e0382e8beffeh7cKPAaY7t7OYU';
 
 /** The exit code the recording ended with. */
 function recordedExit(name: string): number | null {
-  const recording = recordings[name];
-  if (!recording) throw new Error(`no recording named ${name}`);
-  return recording.exitCode;
+  return recordedExitCode(recordings, name);
 }
 
 /** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(name: string, exitCode: number | null): { events: ExecutorEvent[]; outcome: CliOutcome } {
-  const text = readFileSync(path.join(fixtures, name), 'utf8');
-  const parser = createOpencodeOutputParser();
-  const lines = text.split('\n');
-  const rest = lines.pop()!;
-  const events = lines.flatMap((line) => parser.line(line));
-  if (rest !== '') events.push(...parser.line(rest));
-  const finished = parser.finish(exitCode);
-  return { events: [...events, ...finished.events], outcome: finished.outcome };
-}
-
-function ofType<T extends ExecutorEvent['type']>(events: ExecutorEvent[], type: T) {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-function text(events: ExecutorEvent[]): string {
-  return ofType(events, 'text-delta')
-    .map((event) => event.text)
-    .join('');
+function parse(name: string, exitCode: number | null): ParsedRun {
+  return parseFixture(createOpencodeOutputParser, fixtures, name, exitCode);
 }
 
 /** The normalised events of edit-success, in order (output and step-end aside). */
@@ -96,7 +80,7 @@ describe('parseOpencodeOutput', () => {
 
   it('reads a resumed run with the same session id', () => {
     const { events, outcome } = parse('resumed.jsonl', recordedExit('resumed'));
-    expect(text(events)).toBe('Fixed: the greeting is goodbye.');
+    expect(textOf(events)).toBe('Fixed: the greeting is goodbye.');
     expect(ofType(events, 'usage')).toEqual([{ type: 'usage', inputTokens: 9_900, outputTokens: 15 }]);
     expect(outcome).toEqual({ succeeded: true, summary: 'Fixed: the greeting is goodbye.', sessionId });
   });
@@ -143,7 +127,7 @@ describe('parseOpencodeOutput', () => {
 
   it('counts only the retry of a cut stream, whose step was never printed', () => {
     const { events, outcome } = parse('stream-cut-retried.jsonl', recordedExit('stream-cut-retried'));
-    expect(text(events)).toBe('Answered on the second try.');
+    expect(textOf(events)).toBe('Answered on the second try.');
     expect(ofType(events, 'usage')).toEqual([{ type: 'usage', inputTokens: 8_000, outputTokens: 8 }]);
     expect(outcome).toMatchObject({ succeeded: true, summary: 'Answered on the second try.' });
   });
@@ -151,7 +135,7 @@ describe('parseOpencodeOutput', () => {
   it('fails a killed run that ended mid tool call, keeping what it printed', () => {
     const { events, outcome } = parse('killed.jsonl', recordedExit('killed'));
     expect(recordedExit('killed')).toBeNull();
-    expect(text(events)).toBe('Waiting.');
+    expect(textOf(events)).toBe('Waiting.');
     expect(ofType(events, 'usage')).toEqual([]);
     expect(outcome).toEqual({ succeeded: false, sessionId: 'ses_e03829a8fffemkPJDM8thd5ICb' });
   });
