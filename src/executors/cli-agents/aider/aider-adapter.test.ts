@@ -2,7 +2,7 @@
  * The Aider adapter through the real shared CLI-agent executor, with a stand-in for the `aider` binary.
  *
  * Aider is a Python package and cannot be installed on this machine (no PyPI), so these tests do not run
- * Aider. The stand-in is a small Node script written at test time under the name `aider`: it records the
+ * Aider. The stand-in (`../testing/stand-in-cli.ts`), a Node script under the name `aider`, records the
  * argv, environment, working directory and stdin it was started with, prints one of the reconstructed
  * Aider transcripts from test/fixtures/cli-agents/aider and edits a file, as Aider would. What is checked is
  * Warren's side: the command line and environment the adapter builds, the files it writes in the private
@@ -10,123 +10,30 @@
  * a result. Whether real Aider accepts these flags is for a run against the real binary to confirm.
  */
 import { existsSync } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
 import type { VerificationRound } from '../../../core/types.ts';
-import { runProcess } from '../../run-process.ts';
-import type { ExecutorContext, ExecutorEvent } from '../../spec.ts';
-import { createTestContext } from '../../testing/create-test-context.ts';
-import { createTestTask } from '../../testing/create-test-task.ts';
+import { fixtureDirectory } from '../testing/parse-fixture.ts';
+import { createStandInCli } from '../testing/stand-in-cli.ts';
 import { createAiderExecutor } from './aider-adapter.ts';
 
-const fixtures = path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents/aider');
 const endpointKey = 'sk-standin-endpoint-key-0001';
 const grantedToken = 'ghp_grantedStandInToken123456';
 const runnerSecret = 'runner-secret-never-in-the-cli-env-42';
 
-/** What the stand-in recorded about how it was started. */
-interface StandInRecord {
-  argv: string[];
-  env: Record<string, string>;
-  cwd: string;
-  stdin: string;
-}
-
-/** What the stand-in does on its next start. */
-interface StandInScript {
-  fixture: string;
-  exitCode?: number;
-  edit?: { path: string; content: string };
-}
-
-// The stand-in binary: a Node script (with this Node's absolute path in its shebang, so it needs nothing
-// from PATH) reading its instructions from stand-in.json beside it.
-const standInSource = `#!${process.execPath}
-const fs = require('node:fs');
-const path = require('node:path');
-const config = JSON.parse(fs.readFileSync(path.join(__dirname, 'stand-in.json'), 'utf8'));
-if (process.argv.includes('--version')) {
-  process.stdout.write(config.version + '\\n');
-  process.exit(0);
-}
-let stdin = '';
-try { stdin = fs.readFileSync(0, 'utf8'); } catch {}
-fs.writeFileSync(config.recordPath, JSON.stringify({ argv: process.argv.slice(2), env: process.env, cwd: process.cwd(), stdin }));
-if (config.edit) fs.writeFileSync(path.join(process.cwd(), config.edit.path), config.edit.content);
-process.stdout.write(fs.readFileSync(config.fixture, 'utf8'));
-process.exit(config.exitCode ?? 0);
-`;
-
 describe('the Aider adapter through the CLI-agent executor, with a stand-in for the aider binary', () => {
-  let root: string;
-  let worktree: string;
-  let binaryPath: string;
-  let events: ExecutorEvent[];
-  let runs: number;
-  const homes = new Set<string>();
-
-  beforeEach(async () => {
-    root = await realpath(await mkdtemp(path.join(tmpdir(), 'warren-aider-standin-')));
-    worktree = path.join(root, 'worktree');
-    await mkdir(path.join(worktree, 'src'), { recursive: true });
-    await writeFile(
-      path.join(worktree, 'src', 'math.js'),
-      'export function add(a, b) {\n  return a - b;\n}\n',
-    );
-    await git(['init', '--quiet', '--initial-branch=main']);
-    await git(['add', '--all']);
-    await git(['-c', 'user.name=t', '-c', 'user.email=t@t', 'commit', '--quiet', '-m', 'initial']);
-    await mkdir(path.join(root, 'bin'));
-    binaryPath = path.join(root, 'bin', 'aider');
-    await writeFile(binaryPath, standInSource);
-    await chmod(binaryPath, 0o755);
-    events = [];
-    runs = 0;
-    process.env.WARREN_E2E_RUNNER_SECRET = runnerSecret;
+  const standIn = createStandInCli({
+    cli: 'aider',
+    version: 'aider 0.86.2',
+    fixtureDir: fixtureDirectory('aider'),
+    grantedToken,
+    runnerSecret,
   });
-
-  afterEach(async () => {
-    delete process.env.WARREN_E2E_RUNNER_SECRET;
-    for (const home of homes) await rm(home, { recursive: true, force: true });
-    homes.clear();
-    await rm(root, { recursive: true, force: true });
-  });
-
-  async function git(args: string[]): Promise<void> {
-    const result = await runProcess({
-      command: ['git', ...args],
-      cwd: worktree,
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: worktree },
-      timeoutMs: 10_000,
-      maxOutputBytes: 10_000,
-    });
-    if (result.exitCode !== 0) throw new Error(`git ${args.join(' ')} failed: ${result.output}`);
-  }
-
-  /** Sets what the stand-in does next; returns where it will record how it was started. */
-  async function script(next: StandInScript): Promise<string> {
-    runs += 1;
-    const recordPath = path.join(root, `record-${runs}.json`);
-    await writeFile(
-      path.join(root, 'bin', 'stand-in.json'),
-      JSON.stringify({
-        ...next,
-        fixture: path.join(fixtures, next.fixture),
-        recordPath,
-        version: 'aider 0.86.2',
-      }),
-    );
-    return recordPath;
-  }
-
-  async function record(recordPath: string): Promise<StandInRecord> {
-    const recorded = JSON.parse(await readFile(recordPath, 'utf8')) as StandInRecord;
-    homes.add(recorded.env.HOME!);
-    return recorded;
-  }
+  beforeEach(() => standIn.setUp());
+  afterEach(() => standIn.tearDown());
 
   function model(provider: ModelAssignment['endpoint']['provider'], baseUrl: string): ModelAssignment {
     return {
@@ -137,38 +44,21 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
     };
   }
 
-  function context(overrides: Partial<ExecutorContext> = {}): ExecutorContext {
-    return createTestContext(worktree, {
-      task: createTestTask({
-        title: 'Fix add',
-        instructions: 'add() must return the sum of its arguments.',
-        executor: 'aider',
-        successCriteria: [{ description: 'tests pass', command: 'node --test' }],
-      }),
-      env: {
-        PATH: process.env.PATH ?? '/usr/bin:/bin',
-        HOME: worktree,
-        LANG: 'C.UTF-8',
-        GITHUB_TOKEN: grantedToken,
-      },
-      grantSecrets: { 'github:read': { GITHUB_TOKEN: grantedToken } },
-      emit: (event) => events.push(event),
-      ...overrides,
-    });
-  }
-
   const executor = () =>
-    createAiderExecutor({ binaryPath, resolveApiKey: () => Promise.resolve(endpointKey) });
+    createAiderExecutor({
+      binaryPath: standIn.binaryPath,
+      resolveApiKey: () => Promise.resolve(endpointKey),
+    });
 
   it('runs aider unattended with its state in the private home, the endpoint in env and files, and no runner secret', async () => {
-    const recordPath = await script({
+    const recordPath = await standIn.script({
       fixture: 'edit-success.stdout.txt',
       edit: { path: 'src/math.js', content: 'export function add(a, b) {\n  return a + b;\n}\n' },
     });
     const result = await executor().run(
-      context({ model: model('openai-compatible', 'http://127.0.0.1:9/v1') }),
+      standIn.context({ model: model('openai-compatible', 'http://127.0.0.1:9/v1') }),
     );
-    const started = await record(recordPath);
+    const started = await standIn.record(recordPath);
 
     expect(result).toMatchObject({
       status: 'succeeded',
@@ -178,8 +68,8 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
 
     const home = started.env.HOME!;
     expect(path.isAbsolute(home)).toBe(true);
-    expect(home.startsWith(worktree)).toBe(false);
-    expect(started.cwd).toBe(worktree);
+    expect(home.startsWith(standIn.worktree)).toBe(false);
+    expect(started.cwd).toBe(standIn.worktree);
     const aiderDirectory = path.join(home, 'aider');
     const promptFile = path.join(aiderDirectory, 'prompt-round-1.md');
     expect(started.argv).toEqual([
@@ -253,13 +143,13 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
 
     // The executor's events: the edit as a tool call, usage priced with the endpoint's prices, the file
     // change found by git.
-    expect(events).toContainEqual({
+    expect(standIn.events).toContainEqual({
       type: 'tool-call',
       toolCallId: 'aider-edit-1',
       toolName: 'edit',
       input: { path: 'src/math.js' },
     });
-    const usage = events.filter((event) => event.type === 'usage');
+    const usage = standIn.events.filter((event) => event.type === 'usage');
     expect(usage).toEqual([
       expect.objectContaining({
         inputTokens: 1200,
@@ -274,14 +164,16 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
         costUsd: (1400 * 3 + 52 * 15) / 1e6,
       }),
     ]);
-    expect(events).toContainEqual({ type: 'file-change', path: 'src/math.js', change: 'modified' });
+    expect(standIn.events).toContainEqual({ type: 'file-change', path: 'src/math.js', change: 'modified' });
   });
 
   it('continues a fix round with the chat history restored and only the failed verification as the message', async () => {
-    const first = await script({ fixture: 'edit-success.stdout.txt' });
-    const firstResult = await executor().run(context({ model: model('openai', 'http://127.0.0.1:9/v1') }));
+    const first = await standIn.script({ fixture: 'edit-success.stdout.txt' });
+    const firstResult = await executor().run(
+      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }),
+    );
     expect(firstResult.status).toBe('succeeded');
-    const firstStart = await record(first);
+    const firstStart = await standIn.record(first);
     if (firstResult.status !== 'succeeded') return;
 
     const feedback: VerificationRound = {
@@ -299,12 +191,12 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
         },
       ],
     };
-    const second = await script({ fixture: 'restored-history.stdout.txt' });
+    const second = await standIn.script({ fixture: 'restored-history.stdout.txt' });
     const resumed = await executor().resume!(
-      context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback }),
+      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback }),
       firstResult.session,
     );
-    const secondStart = await record(second);
+    const secondStart = await standIn.record(second);
 
     expect(resumed).toMatchObject({
       status: 'succeeded',
@@ -328,23 +220,25 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('points LiteLLM at an Anthropic endpoint by its root and an anthropic/ model name', async () => {
-    const recordPath = await script({ fixture: 'anthropic-cache.stdout.txt' });
-    const result = await executor().run(context({ model: model('anthropic', 'http://127.0.0.1:9/v1') }));
-    const started = await record(recordPath);
+    const recordPath = await standIn.script({ fixture: 'anthropic-cache.stdout.txt' });
+    const result = await executor().run(
+      standIn.context({ model: model('anthropic', 'http://127.0.0.1:9/v1') }),
+    );
+    const started = await standIn.record(recordPath);
     expect(result.status).toBe('succeeded');
     expect(started.argv[started.argv.indexOf('--model') + 1]).toBe('anthropic/claude-scripted');
     expect(started.env.ANTHROPIC_API_BASE).toBe('http://127.0.0.1:9');
     expect(started.env.ANTHROPIC_API_KEY).toBe(endpointKey);
     expect(Object.keys(started.env).filter((name) => name.startsWith('OPENAI_'))).toEqual([]);
-    expect(events.filter((event) => event.type === 'usage')).toEqual([
+    expect(standIn.events.filter((event) => event.type === 'usage')).toEqual([
       expect.objectContaining({ inputTokens: 12_300, outputTokens: 300 }),
     ]);
   });
 
   it('reports a refused key as a failure that a retry cannot fix, though aider exits 0', async () => {
-    const recordPath = await script({ fixture: 'auth-error.stdout.txt' });
-    const result = await executor().run(context({ model: model('openai', 'http://127.0.0.1:9/v1') }));
-    await record(recordPath);
+    const recordPath = await standIn.script({ fixture: 'auth-error.stdout.txt' });
+    const result = await executor().run(standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }));
+    await standIn.record(recordPath);
     expect(result).toMatchObject({ status: 'failed', error: { kind: 'agent_error', retryable: false } });
     if (result.status === 'failed') {
       expect(result.error.message).toMatch(/^aider exited with code 0: litellm\.AuthenticationError/);
@@ -352,15 +246,15 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('refuses to start without a model endpoint or a key aider could pick a model from', async () => {
-    const recordPath = await script({ fixture: 'edit-success.stdout.txt' });
-    const result = await executor().run(context());
+    const recordPath = await standIn.script({ fixture: 'edit-success.stdout.txt' });
+    const result = await executor().run(standIn.context());
     expect(result).toMatchObject({ status: 'failed', error: { kind: 'spawn_failed', retryable: false } });
     if (result.status === 'failed') expect(result.error.message).toContain('OpenRouter browser login');
     expect(existsSync(recordPath)).toBe(false);
   });
 
   it('detects the stand-in as aider 0.86.2', async () => {
-    await script({ fixture: 'edit-success.stdout.txt' });
+    await standIn.script({ fixture: 'edit-success.stdout.txt' });
     expect(await executor().detect!()).toEqual({ available: true, version: '0.86.2' });
   });
 });
