@@ -15,9 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import type { VerificationRound } from '../../../core/types.ts';
-import { fixtureDirectory } from '../testing/parse-fixture.ts';
-import { createStandInCli } from '../testing/stand-in-cli.ts';
+import { createStandInCli, failedTestsRound } from '../testing/create-stand-in-cli.ts';
 import { createAiderExecutor } from './aider-adapter.ts';
 
 const endpointKey = 'sk-standin-endpoint-key-0001';
@@ -28,7 +26,6 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
   const standIn = createStandInCli({
     cli: 'aider',
     version: 'aider 0.86.2',
-    fixtureDir: fixtureDirectory('aider'),
     grantedToken,
     runnerSecret,
   });
@@ -176,24 +173,9 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
     const firstStart = await standIn.record(first);
     if (firstResult.status !== 'succeeded') return;
 
-    const feedback: VerificationRound = {
-      round: 1,
-      passed: false,
-      criteria: [
-        {
-          description: 'tests pass',
-          command: 'node --test',
-          passed: false,
-          exitCode: 1,
-          timedOut: false,
-          durationMs: 12,
-          output: "AssertionError: expected add('1', 2) to be 3",
-        },
-      ],
-    };
     const second = await standIn.script({ fixture: 'restored-history.stdout.txt' });
     const resumed = await executor().resume!(
-      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback }),
+      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback: failedTestsRound }),
       firstResult.session,
     );
     const secondStart = await standIn.record(second);

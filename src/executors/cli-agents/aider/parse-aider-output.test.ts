@@ -6,20 +6,19 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../spec.ts';
 import {
-  fixtureDirectory,
+  createParserFixtures,
   ofType,
-  parseFixture,
   textOf,
   usageTokens,
   type ParsedRun,
-} from '../testing/parse-fixture.ts';
+} from '../testing/create-parser-fixtures.ts';
 import { aiderChatHistorySession, createAiderOutputParser } from './parse-aider-output.ts';
 
-const fixtures = fixtureDirectory('aider');
+const fixtures = createParserFixtures('aider', createAiderOutputParser);
 
-/** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
+/** A fixture run through a fresh parser; Aider exits 0 unless a test says otherwise. */
 function parse(name: string, exitCode: number | null = 0): ParsedRun {
-  return parseFixture(createAiderOutputParser, fixtures, name, exitCode);
+  return fixtures.parse(name, exitCode);
 }
 
 /** What Aider printed that is not the model's text, joined. */

@@ -4,37 +4,23 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  fixtureDirectory,
+  createParserFixtures,
   ofType,
-  parseOutput,
-  readFixture,
-  readRecordings,
-  recordedExitCode,
   textOf,
   usageTokens,
   type ParsedRun,
-} from '../testing/parse-fixture.ts';
+} from '../testing/create-parser-fixtures.ts';
 import { createClaudeCodeOutputParser } from './parse-claude-code-output.ts';
 
-const fixtures = fixtureDirectory('claude-code');
-const recordings = readRecordings(fixtures);
+const {
+  read: fixture,
+  recordedExit,
+  parseText,
+} = createParserFixtures('claude-code', createClaudeCodeOutputParser);
 const editSessionId = '11f26cbd-943e-4036-8972-d7f23c6674ec';
 const work = '/tmp/cc-fixture/work';
 
-function fixture(name: string): string {
-  return readFixture(fixtures, name);
-}
-
-/** The exit code the recording ended with. */
-function recordedExit(name: string): number | null {
-  return recordedExitCode(recordings, name);
-}
-
-/** Feeds text to a fresh parser line by line, as the executor does, then finishes it. */
-function parseText(text: string, exitCode: number | null): ParsedRun {
-  return parseOutput(createClaudeCodeOutputParser, text, exitCode);
-}
-
+/** The recording `name` (without `.jsonl`) through a fresh parser, by default with its own exit code. */
 function parse(name: string, exitCode: number | null = recordedExit(name)): ParsedRun {
   return parseText(fixture(`${name}.jsonl`), exitCode);
 }

@@ -5,25 +5,22 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../spec.ts';
 import {
-  fixtureDirectory,
+  createParserFixtures,
   ofType,
-  parseFixture,
-  readRecordings,
-  recordedExitCode,
+  parseOutput,
   textOf,
   type ParsedRun,
-} from '../testing/parse-fixture.ts';
+} from '../testing/create-parser-fixtures.ts';
 import { createThreadUsageMemory, type ThreadUsageMemory } from './codex-thread-usage.ts';
 import { createCodexOutputParser, isRetryableCodexError } from './parse-codex-output.ts';
 
-const fixtures = fixtureDirectory('codex');
-const recordings = readRecordings(fixtures);
+const fixtures = createParserFixtures('codex', createCodexOutputParser);
 const editThread = '01a1fc7d-1f99-7322-9c87-4f943fce00f4';
 
-/** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
+/** The recording `name` through a fresh parser keeping `threadUsage`, with the exit code it recorded. */
 function parse(name: string, threadUsage: ThreadUsageMemory = createThreadUsageMemory()): ParsedRun {
-  const exitCode = recordedExitCode(recordings, name);
-  return parseFixture(() => createCodexOutputParser({ threadUsage }), fixtures, `${name}.jsonl`, exitCode);
+  const text = fixtures.read(`${name}.jsonl`);
+  return parseOutput(() => createCodexOutputParser({ threadUsage }), text, fixtures.recordedExit(name));
 }
 
 const editToolEvents: ExecutorEvent[] = [
@@ -50,7 +47,7 @@ const editToolEvents: ExecutorEvent[] = [
 
 describe('createCodexOutputParser', () => {
   it('parses every fixture without throwing, into events and an outcome', () => {
-    for (const name of Object.keys(recordings)) {
+    for (const name of fixtures.recordingNames()) {
       const { outcome } = parse(name);
       expect(typeof outcome.succeeded, name).toBe('boolean');
     }

@@ -3,30 +3,11 @@
  * test/fixtures/cli-agents/gemini-cli/README.md), plus malformed variants derived from those recordings.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  fixtureDirectory,
-  ofType,
-  parseFixture,
-  readRecordings,
-  recordedExitCode,
-  textOf,
-  type ParsedRun,
-} from '../testing/parse-fixture.ts';
+import { createParserFixtures, ofType, textOf } from '../testing/create-parser-fixtures.ts';
 import { createGeminiCliOutputParser } from './parse-gemini-cli-output.ts';
 
-const fixtures = fixtureDirectory('gemini-cli');
-const recordings = readRecordings(fixtures);
+const { parse, recordedExit } = createParserFixtures('gemini-cli', createGeminiCliOutputParser);
 const sessionId = '6f87896f-3e0a-47fd-886b-b054a940eab2';
-
-/** The exit code the recording ended with. */
-function recordedExit(name: string): number | null {
-  return recordedExitCode(recordings, name);
-}
-
-/** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(name: string, exitCode: number | null): ParsedRun {
-  return parseFixture(createGeminiCliOutputParser, fixtures, name, exitCode);
-}
 
 const editCalls = [
   {

@@ -16,9 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import type { VerificationRound } from '../../../core/types.ts';
-import { fixtureDirectory } from '../testing/parse-fixture.ts';
-import { createStandInCli } from '../testing/stand-in-cli.ts';
+import { createStandInCli, failedTestsRound } from '../testing/create-stand-in-cli.ts';
 import { createGooseExecutor } from './goose-adapter.ts';
 
 const endpointKey = 'sk-standin-endpoint-key-0002';
@@ -29,7 +27,6 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
   const standIn = createStandInCli({
     cli: 'goose',
     version: 'goose 1.16.1',
-    fixtureDir: fixtureDirectory('goose'),
     grantedToken,
     runnerSecret,
   });
@@ -144,24 +141,9 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
     const firstStart = await standIn.record(first);
     if (firstResult.status !== 'succeeded') return;
 
-    const feedback: VerificationRound = {
-      round: 1,
-      passed: false,
-      criteria: [
-        {
-          description: 'tests pass',
-          command: 'node --test',
-          passed: false,
-          exitCode: 1,
-          timedOut: false,
-          durationMs: 12,
-          output: "AssertionError: expected add('1', 2) to be 3",
-        },
-      ],
-    };
     const second = await standIn.script({ fixture: 'resumed.jsonl' });
     const resumed = await executor().resume!(
-      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback }),
+      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback: failedTestsRound }),
       firstResult.session,
     );
     const secondStart = await standIn.record(second);

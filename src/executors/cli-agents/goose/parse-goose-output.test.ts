@@ -4,14 +4,14 @@
  * installed on this machine.
  */
 import { describe, expect, it } from 'vitest';
-import { fixtureDirectory, ofType, parseFixture, textOf, type ParsedRun } from '../testing/parse-fixture.ts';
+import { createParserFixtures, ofType, textOf, type ParsedRun } from '../testing/create-parser-fixtures.ts';
 import { createGooseOutputParser, gooseNamedSession } from './parse-goose-output.ts';
 
-const fixtures = fixtureDirectory('goose');
+const fixtures = createParserFixtures('goose', createGooseOutputParser);
 
-/** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
+/** A fixture run through a fresh parser; Goose exits 0 unless a test says otherwise. */
 function parse(name: string, exitCode: number | null = 0): ParsedRun {
-  return parseFixture(createGooseOutputParser, fixtures, name, exitCode);
+  return fixtures.parse(name, exitCode);
 }
 
 describe('parseGooseOutput', () => {

@@ -4,30 +4,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ExecutorEvent } from '../../spec.ts';
-import {
-  fixtureDirectory,
-  ofType,
-  parseFixture,
-  readRecordings,
-  recordedExitCode,
-  textOf,
-  type ParsedRun,
-} from '../testing/parse-fixture.ts';
+import { createParserFixtures, ofType, textOf } from '../testing/create-parser-fixtures.ts';
 import { createOpencodeOutputParser } from './parse-opencode-output.ts';
 
-const fixtures = fixtureDirectory('opencode');
-const recordings = readRecordings(fixtures);
+const { parse, recordedExit } = createParserFixtures('opencode', createOpencodeOutputParser);
 const sessionId = 'ses_e0382e8beffeh7cKPAaY7t7OYU';
-
-/** The exit code the recording ended with. */
-function recordedExit(name: string): number | null {
-  return recordedExitCode(recordings, name);
-}
-
-/** Feeds a fixture to a fresh parser line by line, as the executor does, then finishes it. */
-function parse(name: string, exitCode: number | null): ParsedRun {
-  return parseFixture(createOpencodeOutputParser, fixtures, name, exitCode);
-}
 
 /** The normalised events of edit-success, in order (output and step-end aside). */
 const editSuccessEvents: ExecutorEvent[] = [

@@ -14,34 +14,54 @@ export interface ParsedRun {
   outcome: CliOutcome;
 }
 
-/** One recorded run in a fixture folder's `recordings.json`. */
-export interface Recording {
-  /** The exit code the CLI ended with; null when it was killed. */
-  exitCode: number | null;
-  /** Other facts a folder keeps about its recordings. */
-  [fact: string]: unknown;
+/**
+ * One CLI's fixtures and a parser to feed them to. Members are plain functions (no `this`), so tests can
+ * destructure the ones they use.
+ */
+export interface ParserFixtures {
+  /** The fixture folder, `test/fixtures/cli-agents/<cli>`. */
+  readonly directory: string;
+  /** The text of the fixture file `name`. */
+  read: (name: string) => string;
+  /** The names of the recorded runs in `recordings.json`. */
+  recordingNames: () => string[];
+  /** The exit code the recorded run `name` ended with; throws when there is no such recording. */
+  recordedExit: (name: string) => number | null;
+  /** Feeds `text` to a fresh parser, then finishes it with `exitCode` (see `parseOutput`). */
+  parseText: (text: string, exitCode: number | null) => ParsedRun;
+  /** `parseText` of the fixture file `name`. */
+  parse: (name: string, exitCode: number | null) => ParsedRun;
 }
+
+/** The recorded runs of a fixture folder by name, as its `recordings.json` lists them. */
+type Recordings = Record<string, { exitCode: number | null }>;
 
 /** The folder of one CLI's fixtures, `test/fixtures/cli-agents/<cli>`. */
 export function fixtureDirectory(cli: string): string {
   return path.resolve(import.meta.dirname, '../../../../test/fixtures/cli-agents', cli);
 }
 
-/** The text of the fixture `name` in `fixtureDir`. */
-export function readFixture(fixtureDir: string, name: string): string {
-  return readFileSync(path.join(fixtureDir, name), 'utf8');
-}
-
-/** The recordings of a fixture folder, by name (its `recordings.json`). */
-export function readRecordings(fixtureDir: string): Record<string, Recording> {
-  return JSON.parse(readFixture(fixtureDir, 'recordings.json')) as Record<string, Recording>;
-}
-
-/** The exit code the recording `name` ended with; throws when there is no such recording. */
-export function recordedExitCode(recordings: Record<string, Recording>, name: string): number | null {
-  const recording = recordings[name];
-  if (!recording) throw new Error(`no recording named ${name}`);
-  return recording.exitCode;
+/** The fixtures of `cli` (the folder name, e.g. `gemini-cli`), parsed by parsers from `createParser`. */
+export function createParserFixtures(cli: string, createParser: () => CliOutputParser): ParserFixtures {
+  const directory = fixtureDirectory(cli);
+  const read = (name: string): string => readFileSync(path.join(directory, name), 'utf8');
+  // Read when first asked for: fixture folders of CLIs that could not be recorded here have none.
+  let recordings: Recordings | undefined;
+  const recorded = (): Recordings => (recordings ??= JSON.parse(read('recordings.json')) as Recordings);
+  const parseText = (text: string, exitCode: number | null): ParsedRun =>
+    parseOutput(createParser, text, exitCode);
+  return {
+    directory,
+    read,
+    recordingNames: () => Object.keys(recorded()),
+    recordedExit: (name) => {
+      const recording = recorded()[name];
+      if (!recording) throw new Error(`no recording named ${name}`);
+      return recording.exitCode;
+    },
+    parseText,
+    parse: (name, exitCode) => parseText(read(name), exitCode),
+  };
 }
 
 /**
@@ -60,16 +80,6 @@ export function parseOutput(
   if (rest !== '') events.push(...parser.line(rest));
   const finished = parser.finish(exitCode);
   return { events: [...events, ...finished.events], outcome: finished.outcome };
-}
-
-/** `parseOutput` of the fixture `name` in `fixtureDir`. */
-export function parseFixture(
-  createParser: () => CliOutputParser,
-  fixtureDir: string,
-  name: string,
-  exitCode: number | null,
-): ParsedRun {
-  return parseOutput(createParser, readFixture(fixtureDir, name), exitCode);
 }
 
 /** The events of one type, typed as such. */

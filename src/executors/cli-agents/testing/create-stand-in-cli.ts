@@ -9,10 +9,12 @@
 import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { VerificationRound } from '../../../core/types.ts';
 import { runProcess } from '../../run-process.ts';
 import type { ExecutorContext, ExecutorEvent } from '../../spec.ts';
 import { createTestContext } from '../../testing/create-test-context.ts';
 import { createTestTask } from '../../testing/create-test-task.ts';
+import { fixtureDirectory } from './create-parser-fixtures.ts';
 
 /** What the stand-in recorded about how it was started. */
 export interface StandInRecord {
@@ -24,7 +26,7 @@ export interface StandInRecord {
 
 /** What the stand-in does on its next start. */
 export interface StandInScript {
-  /** The fixture it prints, by name in the CLI's fixture folder. */
+  /** The fixture it prints, by name in test/fixtures/cli-agents/<cli>. */
   fixture: string;
   exitCode?: number;
   /** A file (relative to its working directory) it writes, as the CLI's edit would. */
@@ -33,12 +35,13 @@ export interface StandInScript {
 
 /** Which CLI the stand-in stands for, and the values the tests check for. */
 export interface StandInCliOptions {
-  /** The binary's name, which is also the executor the task asks for (`aider`). */
+  /**
+   * The binary's name, which is also the executor the task asks for and the fixture folder's name
+   * (`aider`).
+   */
   cli: string;
   /** What `<cli> --version` prints (`aider 0.86.2`). */
   version: string;
-  /** The folder of the CLI's fixtures. */
-  fixtureDir: string;
   /** The credential the task is granted (`GITHUB_TOKEN` in its environment). */
   grantedToken: string;
   /** The value of `WARREN_E2E_RUNNER_SECRET` in the runner's own environment during a test. */
@@ -64,6 +67,23 @@ export interface StandInCli {
   /** An executor context for the task "Fix add" in the worktree, with the granted token; `overrides` win. */
   context(overrides?: Partial<ExecutorContext>): ExecutorContext;
 }
+
+/** The stand-in task's first verification, failed on its `node --test` criterion: a fix round's evidence. */
+export const failedTestsRound: VerificationRound = {
+  round: 1,
+  passed: false,
+  criteria: [
+    {
+      description: 'tests pass',
+      command: 'node --test',
+      passed: false,
+      exitCode: 1,
+      timedOut: false,
+      durationMs: 12,
+      output: "AssertionError: expected add('1', 2) to be 3",
+    },
+  ],
+};
 
 // The stand-in binary: a Node script (with this Node's absolute path in its shebang, so it needs nothing
 // from PATH) reading its instructions from stand-in.json beside it.
@@ -154,7 +174,7 @@ export function createStandInCli(options: StandInCliOptions): StandInCli {
         path.join(rootPath(), 'bin', 'stand-in.json'),
         JSON.stringify({
           ...next,
-          fixture: path.join(options.fixtureDir, next.fixture),
+          fixture: path.join(fixtureDirectory(options.cli), next.fixture),
           recordPath,
           version: options.version,
         }),
