@@ -18,6 +18,7 @@
 import path from 'node:path';
 import type { CliActivation, CliAgentAdapter, CliInvocation } from '../cli-agent-adapter.ts';
 import { createCliAgentExecutor, type CliAgentExecutorOptions } from '../create-cli-agent-executor.ts';
+import { routedEndpoint } from '../routed-endpoint.ts';
 import { aiderEndpoint } from './aider-endpoint.ts';
 import { createAiderOutputParser } from './parse-aider-output.ts';
 
@@ -115,9 +116,8 @@ function aiderInvocation(activation: CliActivation, restoreHistory: boolean): Cl
     path.join(directory, 'input-history'),
   ];
 
-  const model = activation.model;
-  if (model) {
-    const endpoint = aiderEndpoint(model, activation.baseUrl ?? model.endpoint.baseUrl, activation.apiKey);
+  const endpoint = routedEndpoint(activation, aiderEndpoint);
+  if (endpoint) {
     args.push('--model', endpoint.model);
     Object.assign(env, endpoint.env);
     // Loaded after the repository's .env and with override, so the endpoint wins (aider/main.py

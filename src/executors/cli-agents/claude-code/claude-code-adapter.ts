@@ -27,6 +27,7 @@ import path from 'node:path';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
 import type { CliActivation, CliAgentAdapter, CliInvocation } from '../cli-agent-adapter.ts';
 import { createCliAgentExecutor, type CliAgentExecutorOptions } from '../create-cli-agent-executor.ts';
+import { routedEndpoint } from '../routed-endpoint.ts';
 import { createClaudeCodeOutputParser } from './parse-claude-code-output.ts';
 
 // why: the Anthropic SDK inside Claude Code appends `/v1/messages` itself; Warren's base URLs are SDK
@@ -78,7 +79,7 @@ function claudeCodeInvocation(activation: CliActivation, resumeSessionId: string
   const model = activation.model;
   const pinned: Record<string, string> = {
     ...quietEnv,
-    ...(model ? endpointEnv(model, activation.baseUrl ?? model.endpoint.baseUrl) : {}),
+    ...routedEndpoint(activation, endpointEnv),
   };
   const settingsFile = path.join(home, 'warren-claude-settings.json');
   const env: Record<string, string> = {

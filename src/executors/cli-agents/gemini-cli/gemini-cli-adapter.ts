@@ -18,6 +18,7 @@
 import path from 'node:path';
 import type { CliActivation, CliAgentAdapter, CliInvocation } from '../cli-agent-adapter.ts';
 import { createCliAgentExecutor, type CliAgentExecutorOptions } from '../create-cli-agent-executor.ts';
+import { routedEndpoint } from '../routed-endpoint.ts';
 import { geminiCliEndpointEnv } from './gemini-cli-endpoint.ts';
 import { createGeminiCliOutputParser } from './parse-gemini-cli-output.ts';
 
@@ -69,14 +70,9 @@ function geminiCliInvocation(activation: CliActivation, resumeSessionId: string 
     GEMINI_SANDBOX: 'false',
     // why: fatal errors are printed in red escape codes otherwise, which end up in the attempt's error.
     NO_COLOR: '1',
+    ...routedEndpoint(activation, geminiCliEndpointEnv),
   };
   const model = activation.model;
-  if (model) {
-    Object.assign(
-      env,
-      geminiCliEndpointEnv(model, activation.baseUrl ?? model.endpoint.baseUrl, activation.apiKey),
-    );
-  }
   const args = [
     '--output-format',
     'stream-json',

@@ -9,6 +9,7 @@
 import path from 'node:path';
 import type { CliActivation, CliAgentAdapter, CliInvocation } from '../cli-agent-adapter.ts';
 import { createCliAgentExecutor, type CliAgentExecutorOptions } from '../create-cli-agent-executor.ts';
+import { routedEndpoint } from '../routed-endpoint.ts';
 import { gooseEndpointEnv } from './goose-endpoint.ts';
 import { createGooseOutputParser } from './parse-goose-output.ts';
 
@@ -63,14 +64,8 @@ function gooseInvocation(activation: CliActivation, resume: boolean): CliInvocat
     // why: Goose sends PostHog telemetry unless this (or the config key above) says no.
     GOOSE_TELEMETRY_OFF: '1',
     NO_COLOR: '1',
+    ...routedEndpoint(activation, gooseEndpointEnv),
   };
-  const model = activation.model;
-  if (model) {
-    Object.assign(
-      env,
-      gooseEndpointEnv(model, activation.baseUrl ?? model.endpoint.baseUrl, activation.apiKey),
-    );
-  }
   const args = [
     'run',
     // The prompt on stdin ("-"): it may be long, and argv is visible to every process.
