@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import { createStandInCli, failedTestsRound } from '../testing/create-stand-in-cli.ts';
+import { createStandInCli } from '../testing/create-stand-in-cli.ts';
 import { createAiderExecutor } from './aider-adapter.ts';
 
 const endpointKey = 'sk-standin-endpoint-key-0001';
@@ -165,20 +165,11 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('continues a fix round with the chat history restored and only the failed verification as the message', async () => {
-    const first = await standIn.script({ fixture: 'edit-success.stdout.txt' });
-    const firstResult = await executor().run(
-      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }),
+    const { resumed, firstStart, secondStart } = await standIn.fixRound(
+      executor,
+      model('openai', 'http://127.0.0.1:9/v1'),
+      { first: 'edit-success.stdout.txt', resumed: 'restored-history.stdout.txt' },
     );
-    expect(firstResult.status).toBe('succeeded');
-    const firstStart = await standIn.record(first);
-    if (firstResult.status !== 'succeeded') return;
-
-    const second = await standIn.script({ fixture: 'restored-history.stdout.txt' });
-    const resumed = await executor().resume!(
-      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback: failedTestsRound }),
-      firstResult.session,
-    );
-    const secondStart = await standIn.record(second);
 
     expect(resumed).toMatchObject({
       status: 'succeeded',

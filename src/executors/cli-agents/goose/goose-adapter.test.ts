@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import { createStandInCli, failedTestsRound } from '../testing/create-stand-in-cli.ts';
+import { createStandInCli } from '../testing/create-stand-in-cli.ts';
 import { createGooseExecutor } from './goose-adapter.ts';
 
 const endpointKey = 'sk-standin-endpoint-key-0002';
@@ -133,20 +133,11 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('continues a fix round in the same named session, with only the failed verification on stdin', async () => {
-    const first = await standIn.script({ fixture: 'edit-success.jsonl' });
-    const firstResult = await executor().run(
-      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }),
+    const { resumed, firstStart, secondStart } = await standIn.fixRound(
+      executor,
+      model('openai', 'http://127.0.0.1:9/v1'),
+      { first: 'edit-success.jsonl', resumed: 'resumed.jsonl' },
     );
-    expect(firstResult.status).toBe('succeeded');
-    const firstStart = await standIn.record(first);
-    if (firstResult.status !== 'succeeded') return;
-
-    const second = await standIn.script({ fixture: 'resumed.jsonl' });
-    const resumed = await executor().resume!(
-      standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1'), feedback: failedTestsRound }),
-      firstResult.session,
-    );
-    const secondStart = await standIn.record(second);
 
     expect(resumed).toMatchObject({
       status: 'succeeded',

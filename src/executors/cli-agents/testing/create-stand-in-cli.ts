@@ -9,9 +9,10 @@
 import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { ModelAssignment } from '../../../core/model-endpoints.ts';
 import type { VerificationRound } from '../../../core/types.ts';
 import { runProcess } from '../../run-process.ts';
-import type { ExecutorContext, ExecutorEvent } from '../../spec.ts';
+import type { Executor, ExecutorContext, ExecutorEvent, ExecutorResult } from '../../spec.ts';
 import { createTestContext } from '../../testing/create-test-context.ts';
 import { createTestTask } from '../../testing/create-test-task.ts';
 import { fixtureDirectory } from './create-parser-fixtures.ts';
@@ -66,10 +67,20 @@ export interface StandInCli {
   record(recordPath: string): Promise<StandInRecord>;
   /** An executor context for the task "Fix add" in the worktree, with the granted token; `overrides` win. */
   context(overrides?: Partial<ExecutorContext>): ExecutorContext;
+  /**
+   * A first run printing the fixture `first`, which must succeed (else this throws), then a fix round
+   * resuming its session with a failed `node --test` as evidence, printing `resumed`; both with `model`, each
+   * by a fresh executor from `createExecutor`.
+   */
+  fixRound(
+    createExecutor: () => Executor,
+    model: ModelAssignment,
+    fixtures: { first: string; resumed: string },
+  ): Promise<{ resumed: ExecutorResult; firstStart: StandInRecord; secondStart: StandInRecord }>;
 }
 
 /** The stand-in task's first verification, failed on its `node --test` criterion: a fix round's evidence. */
-export const failedTestsRound: VerificationRound = {
+const failedTestsRound: VerificationRound = {
   round: 1,
   passed: false,
   criteria: [
@@ -207,6 +218,23 @@ export function createStandInCli(options: StandInCliOptions): StandInCli {
         emit: (event) => events.push(event),
         ...overrides,
       });
+    },
+
+    async fixRound(createExecutor, model, fixtures) {
+      const first = await this.script({ fixture: fixtures.first });
+      const firstResult = await createExecutor().run(this.context({ model }));
+      const firstStart = await this.record(first);
+      if (firstResult.status !== 'succeeded') {
+        throw new Error(`the first run did not succeed: ${JSON.stringify(firstResult)}`);
+      }
+      const second = await this.script({ fixture: fixtures.resumed });
+      const executor = createExecutor();
+      if (!executor.resume) throw new Error('the executor cannot resume a session');
+      const resumed = await executor.resume(
+        this.context({ model, feedback: failedTestsRound }),
+        firstResult.session,
+      );
+      return { resumed, firstStart, secondStart: await this.record(second) };
     },
   };
 }
