@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import { createTestContext } from '../../testing/create-test-context.ts';
 import type { CliActivation } from '../cli-agent-adapter.ts';
+import { createTestActivation } from '../testing/create-test-activation.ts';
 import { claudeCodeAdapter, createClaudeCodeExecutor } from './claude-code-adapter.ts';
 
 const home = '/scratch/attempt/home/.warren-claude-code';
@@ -20,19 +20,13 @@ function assignment(baseUrl: string, headers?: Record<string, string>): ModelAss
 }
 
 function activation(overrides: Partial<CliActivation> = {}): CliActivation {
-  const model = assignment('http://127.0.0.1:4100/v1');
-  return {
-    context: createTestContext('/scratch/attempt/worktree'),
+  return createTestActivation('/scratch/attempt/worktree', assignment('http://127.0.0.1:4100/v1'), {
     binaryPath: '/opt/claude/bin/claude',
     homeDir: home,
     prompt: 'Fix add.\nThe tests must pass.',
-    model,
     apiKey: 'sk-endpoint-key',
-    baseUrl: model.endpoint.baseUrl,
-    extraArgs: [],
-    round: 1,
     ...overrides,
-  };
+  });
 }
 
 const routedModelEnv = {

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import { createTestContext } from '../../testing/create-test-context.ts';
 import type { CliActivation } from '../cli-agent-adapter.ts';
+import { createTestActivation } from '../testing/create-test-activation.ts';
 import { codexAdapter } from './codex-adapter.ts';
 import { codexConfigToml } from './codex-config.ts';
 
@@ -18,19 +18,13 @@ function assignment(overrides: Partial<ModelAssignment['endpoint']> = {}): Model
 }
 
 function activation(overrides: Partial<CliActivation> = {}): CliActivation {
-  const model = assignment();
-  return {
-    context: createTestContext('/work/tree'),
+  return createTestActivation('/work/tree', assignment(), {
     binaryPath: '/opt/codex/bin/codex',
     homeDir: '/scratch/home/.warren-codex',
     prompt: 'Make hello.txt say hello world.',
-    model,
-    baseUrl: model.endpoint.baseUrl,
     apiKey: 'endpoint-key',
-    extraArgs: [],
-    round: 1,
     ...overrides,
-  };
+  });
 }
 
 describe('codexAdapter', () => {

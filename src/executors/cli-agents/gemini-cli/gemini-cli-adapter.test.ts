@@ -6,8 +6,8 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ModelAssignment } from '../../../core/model-endpoints.ts';
-import { createTestContext } from '../../testing/create-test-context.ts';
 import type { CliActivation } from '../cli-agent-adapter.ts';
+import { createTestActivation } from '../testing/create-test-activation.ts';
 import { geminiCliAdapter } from './gemini-cli-adapter.ts';
 import { geminiCliEndpointEnv } from './gemini-cli-endpoint.ts';
 
@@ -20,19 +20,13 @@ function assignment(baseUrl: string, headers?: Record<string, string>): ModelAss
 }
 
 function activation(overrides: Partial<CliActivation> = {}): CliActivation {
-  const model = assignment('http://127.0.0.1:4000/v1beta');
-  return {
-    context: createTestContext('/work/tree'),
+  return createTestActivation('/work/tree', assignment('http://127.0.0.1:4000/v1beta'), {
     binaryPath: '/opt/gemini/bin/gemini',
     homeDir: '/scratch/home/.warren-gemini-cli',
     prompt: 'Say goodbye.',
-    model,
-    baseUrl: model.endpoint.baseUrl,
     apiKey: 'endpoint-key',
-    extraArgs: [],
-    round: 1,
     ...overrides,
-  };
+  });
 }
 
 describe('geminiCliAdapter', () => {
