@@ -25,6 +25,8 @@ const runnerSecret = 'runner-secret-never-in-the-cli-env-42';
 describe('the Aider adapter through the CLI-agent executor, with a stand-in for the aider binary', () => {
   const standIn = createStandInCli({
     cli: 'aider',
+    createExecutor: createAiderExecutor,
+    endpointKey,
     version: 'aider 0.86.2',
     grantedToken,
     runnerSecret,
@@ -41,21 +43,14 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
     };
   }
 
-  const executor = () =>
-    createAiderExecutor({
-      binaryPath: standIn.binaryPath,
-      resolveApiKey: () => Promise.resolve(endpointKey),
-    });
-
   it('runs aider unattended with its state in the private home, the endpoint in env and files, and no runner secret', async () => {
-    const recordPath = await standIn.script({
-      fixture: 'edit-success.stdout.txt',
-      edit: { path: 'src/math.js', content: 'export function add(a, b) {\n  return a + b;\n}\n' },
-    });
-    const result = await executor().run(
-      standIn.context({ model: model('openai-compatible', 'http://127.0.0.1:9/v1') }),
+    const { result, started } = await standIn.run(
+      {
+        fixture: 'edit-success.stdout.txt',
+        edit: { path: 'src/math.js', content: 'export function add(a, b) {\n  return a + b;\n}\n' },
+      },
+      { model: model('openai-compatible', 'http://127.0.0.1:9/v1') },
     );
-    const started = await standIn.record(recordPath);
 
     expect(result).toMatchObject({
       status: 'succeeded',
@@ -166,7 +161,6 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
 
   it('continues a fix round with the chat history restored and only the failed verification as the message', async () => {
     const { resumed, firstStart, secondStart } = await standIn.fixRound(
-      executor,
       model('openai', 'http://127.0.0.1:9/v1'),
       { first: 'edit-success.stdout.txt', resumed: 'restored-history.stdout.txt' },
     );
@@ -193,11 +187,10 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('points LiteLLM at an Anthropic endpoint by its root and an anthropic/ model name', async () => {
-    const recordPath = await standIn.script({ fixture: 'anthropic-cache.stdout.txt' });
-    const result = await executor().run(
-      standIn.context({ model: model('anthropic', 'http://127.0.0.1:9/v1') }),
+    const { result, started } = await standIn.run(
+      { fixture: 'anthropic-cache.stdout.txt' },
+      { model: model('anthropic', 'http://127.0.0.1:9/v1') },
     );
-    const started = await standIn.record(recordPath);
     expect(result.status).toBe('succeeded');
     expect(started.argv[started.argv.indexOf('--model') + 1]).toBe('anthropic/claude-scripted');
     expect(started.env.ANTHROPIC_API_BASE).toBe('http://127.0.0.1:9');
@@ -209,9 +202,10 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('reports a refused key as a failure that a retry cannot fix, though aider exits 0', async () => {
-    const recordPath = await standIn.script({ fixture: 'auth-error.stdout.txt' });
-    const result = await executor().run(standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }));
-    await standIn.record(recordPath);
+    const { result } = await standIn.run(
+      { fixture: 'auth-error.stdout.txt' },
+      { model: model('openai', 'http://127.0.0.1:9/v1') },
+    );
     expect(result).toMatchObject({ status: 'failed', error: { kind: 'agent_error', retryable: false } });
     if (result.status === 'failed') {
       expect(result.error.message).toMatch(/^aider exited with code 0: litellm\.AuthenticationError/);
@@ -220,7 +214,7 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
 
   it('refuses to start without a model endpoint or a key aider could pick a model from', async () => {
     const recordPath = await standIn.script({ fixture: 'edit-success.stdout.txt' });
-    const result = await executor().run(standIn.context());
+    const result = await standIn.executor().run(standIn.context());
     expect(result).toMatchObject({ status: 'failed', error: { kind: 'spawn_failed', retryable: false } });
     if (result.status === 'failed') expect(result.error.message).toContain('OpenRouter browser login');
     expect(existsSync(recordPath)).toBe(false);
@@ -228,6 +222,6 @@ describe('the Aider adapter through the CLI-agent executor, with a stand-in for 
 
   it('detects the stand-in as aider 0.86.2', async () => {
     await standIn.script({ fixture: 'edit-success.stdout.txt' });
-    expect(await executor().detect!()).toEqual({ available: true, version: '0.86.2' });
+    expect(await standIn.executor().detect!()).toEqual({ available: true, version: '0.86.2' });
   });
 });

@@ -26,6 +26,8 @@ const runnerSecret = 'runner-secret-never-in-the-cli-env-43';
 describe('the Goose adapter through the CLI-agent executor, with a stand-in for the goose binary', () => {
   const standIn = createStandInCli({
     cli: 'goose',
+    createExecutor: createGooseExecutor,
+    endpointKey,
     version: 'goose 1.16.1',
     grantedToken,
     runnerSecret,
@@ -48,21 +50,14 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
     };
   }
 
-  const executor = () =>
-    createGooseExecutor({
-      binaryPath: standIn.binaryPath,
-      resolveApiKey: () => Promise.resolve(endpointKey),
-    });
-
   it('runs goose headless with the prompt on stdin, its state in the private home and no runner secret', async () => {
-    const recordPath = await standIn.script({
-      fixture: 'edit-success.jsonl',
-      edit: { path: 'src/math.js', content: 'export function add(a, b) {\n  return a + b;\n}\n' },
-    });
-    const result = await executor().run(
-      standIn.context({ model: model('openai-compatible', 'http://127.0.0.1:9/v1') }),
+    const { result, started } = await standIn.run(
+      {
+        fixture: 'edit-success.jsonl',
+        edit: { path: 'src/math.js', content: 'export function add(a, b) {\n  return a + b;\n}\n' },
+      },
+      { model: model('openai-compatible', 'http://127.0.0.1:9/v1') },
     );
-    const started = await standIn.record(recordPath);
 
     expect(result).toMatchObject({
       status: 'succeeded',
@@ -134,7 +129,6 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
 
   it('continues a fix round in the same named session, with only the failed verification on stdin', async () => {
     const { resumed, firstStart, secondStart } = await standIn.fixRound(
-      executor,
       model('openai', 'http://127.0.0.1:9/v1'),
       { first: 'edit-success.jsonl', resumed: 'resumed.jsonl' },
     );
@@ -163,11 +157,12 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('points Goose at Anthropic and Google endpoints by their roots', async () => {
-    const anthropic = await standIn.script({ fixture: 'cache-and-cost.jsonl' });
-    expect(
-      (await executor().run(standIn.context({ model: model('anthropic', 'http://127.0.0.1:9/v1') }))).status,
-    ).toBe('succeeded');
-    const anthropicEnv = (await standIn.record(anthropic)).env;
+    const anthropic = await standIn.run(
+      { fixture: 'cache-and-cost.jsonl' },
+      { model: model('anthropic', 'http://127.0.0.1:9/v1') },
+    );
+    expect(anthropic.result.status).toBe('succeeded');
+    const anthropicEnv = anthropic.started.env;
     expect(anthropicEnv).toMatchObject({
       GOOSE_PROVIDER: 'anthropic',
       ANTHROPIC_HOST: 'http://127.0.0.1:9',
@@ -175,11 +170,12 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
     });
     expect(Object.keys(anthropicEnv).filter((name) => name.startsWith('OPENAI_'))).toEqual([]);
 
-    const google = await standIn.script({ fixture: 'cache-and-cost.jsonl' });
-    expect(
-      (await executor().run(standIn.context({ model: model('google', 'http://127.0.0.1:9/v1beta') }))).status,
-    ).toBe('succeeded');
-    expect((await standIn.record(google)).env).toMatchObject({
+    const google = await standIn.run(
+      { fixture: 'cache-and-cost.jsonl' },
+      { model: model('google', 'http://127.0.0.1:9/v1beta') },
+    );
+    expect(google.result.status).toBe('succeeded');
+    expect(google.started.env).toMatchObject({
       GOOSE_PROVIDER: 'google',
       GOOGLE_HOST: 'http://127.0.0.1:9',
       GOOGLE_API_KEY: endpointKey,
@@ -187,26 +183,26 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
   });
 
   it('reports an agent error as a failure that a retry cannot fix, though goose exits 0', async () => {
-    const recordPath = await standIn.script({ fixture: 'auth-error.jsonl' });
-    const result = await executor().run(standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }));
-    await standIn.record(recordPath);
+    const { result } = await standIn.run(
+      { fixture: 'auth-error.jsonl' },
+      { model: model('openai', 'http://127.0.0.1:9/v1') },
+    );
     expect(result).toMatchObject({ status: 'failed', error: { kind: 'agent_error', retryable: false } });
     if (result.status === 'failed')
       expect(result.error.message).toContain('Authentication error: Incorrect API key');
   });
 
   it('reports an early exit with its code', async () => {
-    const recordPath = await standIn.script({ fixture: 'early-exit.jsonl', exitCode: 1 });
-    const result = await executor().run(standIn.context({ model: model('openai', 'http://127.0.0.1:9/v1') }));
-    await standIn.record(recordPath);
+    const { result } = await standIn.run(
+      { fixture: 'early-exit.jsonl', exitCode: 1 },
+      { model: model('openai', 'http://127.0.0.1:9/v1') },
+    );
     expect(result).toMatchObject({ status: 'failed', error: { kind: 'exit_code' } });
     if (result.status === 'failed') expect(result.error.message).toMatch(/^goose exited with code 1/);
   });
 
   it('starts without an endpoint too, leaving the provider to the task environment', async () => {
-    const recordPath = await standIn.script({ fixture: 'total-tokens-only.jsonl' });
-    const result = await executor().run(standIn.context());
-    const started = await standIn.record(recordPath);
+    const { result, started } = await standIn.run({ fixture: 'total-tokens-only.jsonl' });
     expect(result.status).toBe('succeeded');
     expect(Object.keys(started.env).filter((name) => name.startsWith('GOOSE_PROVIDER'))).toEqual([]);
     expect(existsSync(path.join(started.env.HOME!, '.config', 'goose', 'config.yaml'))).toBe(true);
@@ -214,6 +210,6 @@ describe('the Goose adapter through the CLI-agent executor, with a stand-in for 
 
   it('detects the stand-in as goose 1.16.1', async () => {
     await standIn.script({ fixture: 'edit-success.jsonl' });
-    expect(await executor().detect!()).toEqual({ available: true, version: '1.16.1' });
+    expect(await standIn.executor().detect!()).toEqual({ available: true, version: '1.16.1' });
   });
 });

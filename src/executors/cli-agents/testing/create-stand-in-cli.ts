@@ -15,6 +15,7 @@ import { runProcess } from '../../run-process.ts';
 import type { Executor, ExecutorContext, ExecutorEvent, ExecutorResult } from '../../spec.ts';
 import { createTestContext } from '../../testing/create-test-context.ts';
 import { createTestTask } from '../../testing/create-test-task.ts';
+import type { CliAgentExecutorOptions } from '../create-cli-agent-executor.ts';
 import { fixtureDirectory } from './create-parser-fixtures.ts';
 
 /** What the stand-in recorded about how it was started. */
@@ -43,6 +44,10 @@ export interface StandInCliOptions {
   cli: string;
   /** What `<cli> --version` prints (`aider 0.86.2`). */
   version: string;
+  /** The CLI's executor factory (`createAiderExecutor`). */
+  createExecutor: (options: CliAgentExecutorOptions) => Executor;
+  /** The key the executor is given for any model endpoint. */
+  endpointKey: string;
   /** The credential the task is granted (`GITHUB_TOKEN` in its environment). */
   grantedToken: string;
   /** The value of `WARREN_E2E_RUNNER_SECRET` in the runner's own environment during a test. */
@@ -57,8 +62,6 @@ export interface StandInCli {
   tearDown(): Promise<void>;
   /** The git repository the task works in. */
   readonly worktree: string;
-  /** The stand-in binary's absolute path. */
-  readonly binaryPath: string;
   /** The events the executor emitted through contexts from `context`. */
   readonly events: ExecutorEvent[];
   /** Sets what the stand-in does next; returns where it will record how it was started. */
@@ -67,13 +70,19 @@ export interface StandInCli {
   record(recordPath: string): Promise<StandInRecord>;
   /** An executor context for the task "Fix add" in the worktree, with the granted token; `overrides` win. */
   context(overrides?: Partial<ExecutorContext>): ExecutorContext;
+  /** A fresh executor for the CLI that runs the stand-in binary, with `endpointKey` as every key. */
+  executor(): Executor;
+  /** Scripts the stand-in with `next`, runs a fresh executor in `context(overrides)`, and records. */
+  run(
+    next: StandInScript,
+    overrides?: Partial<ExecutorContext>,
+  ): Promise<{ result: ExecutorResult; started: StandInRecord }>;
   /**
    * A first run printing the fixture `first`, which must succeed (else this throws), then a fix round
-   * resuming its session with a failed `node --test` as evidence, printing `resumed`; both with `model`, each
-   * by a fresh executor from `createExecutor`.
+   * by a fresh executor, resuming its session with a failed `node --test` as evidence and printing
+   * `resumed`; both with `model`.
    */
   fixRound(
-    createExecutor: () => Executor,
     model: ModelAssignment,
     fixtures: { first: string; resumed: string },
   ): Promise<{ resumed: ExecutorResult; firstStart: StandInRecord; secondStart: StandInRecord }>;
@@ -172,10 +181,6 @@ export function createStandInCli(options: StandInCliOptions): StandInCli {
       return worktreePath();
     },
 
-    get binaryPath() {
-      return binaryPath();
-    },
-
     events,
 
     async script(next) {
@@ -220,19 +225,30 @@ export function createStandInCli(options: StandInCliOptions): StandInCli {
       });
     },
 
-    async fixRound(createExecutor, model, fixtures) {
-      const first = await this.script({ fixture: fixtures.first });
-      const firstResult = await createExecutor().run(this.context({ model }));
-      const firstStart = await this.record(first);
-      if (firstResult.status !== 'succeeded') {
-        throw new Error(`the first run did not succeed: ${JSON.stringify(firstResult)}`);
+    executor() {
+      return options.createExecutor({
+        binaryPath: binaryPath(),
+        resolveApiKey: () => Promise.resolve(options.endpointKey),
+      });
+    },
+
+    async run(next, overrides) {
+      const recordPath = await this.script(next);
+      const result = await this.executor().run(this.context(overrides));
+      return { result, started: await this.record(recordPath) };
+    },
+
+    async fixRound(model, fixtures) {
+      const { result: first, started: firstStart } = await this.run({ fixture: fixtures.first }, { model });
+      if (first.status !== 'succeeded') {
+        throw new Error(`the first run did not succeed: ${JSON.stringify(first)}`);
       }
       const second = await this.script({ fixture: fixtures.resumed });
-      const executor = createExecutor();
+      const executor = this.executor();
       if (!executor.resume) throw new Error('the executor cannot resume a session');
       const resumed = await executor.resume(
         this.context({ model, feedback: failedTestsRound }),
-        firstResult.session,
+        first.session,
       );
       return { resumed, firstStart, secondStart: await this.record(second) };
     },
