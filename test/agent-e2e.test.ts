@@ -7,14 +7,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createHubClient, type HubClient } from '../src/client/hub-client.ts';
-import { silentLogger } from '../src/core/logger.ts';
 import type { ModelEndpointInput } from '../src/core/model-endpoints.ts';
-import type { Task } from '../src/core/types.ts';
-import { startHub, type RunningHub } from '../src/hub/start-hub.ts';
-import { startRunner, type RunningRunner } from '../src/runner/start-runner.ts';
 import { runGit } from '../src/vcs/run-git.ts';
 import { createGitSandbox, type GitSandbox } from '../src/vcs/testing/create-git-sandbox.ts';
+import { scriptedUsage } from './support/cli-agents/scripted-usage.ts';
+import { startHubWithRunner, type HubWithRunner } from './support/cli-agents/start-hub-with-runner.ts';
+import { waitForTaskEnd } from './support/cli-agents/wait-for-task-end.ts';
 import {
   allText,
   lastToolResult,
@@ -111,51 +109,37 @@ const protocols: Array<{ name: string; endpoint: (url: string) => ModelEndpointI
 describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) => {
   let sandbox: GitSandbox;
   let model: ScriptedModelServer;
-  let hub: RunningHub;
-  let admin: HubClient;
-  let runner: RunningRunner;
+  let hubWithRunner: HubWithRunner;
   let source: string;
 
   beforeEach(async () => {
     process.env.WARREN_E2E_MODEL_KEY = apiKey;
     sandbox = await createGitSandbox();
     model = await startScriptedModelServer({ script: fixAddScript(), apiKey });
-    const configured = endpoint(model.url);
-    hub = await startHub({
-      dataDir: sandbox.path('hub'),
-      port: 0,
+    hubWithRunner = await startHubWithRunner({
+      sandbox,
       config: {
         leaseMs: 5_000,
-        heartbeatIntervalMs: 300,
-        maintenanceIntervalMs: 50,
-        endpoints: [configured],
+        endpoints: [endpoint(model.url)],
         // why: endpoints are re-checked quickly, so the outage test sees them go down and come back in time.
         endpointUpIntervalMs: 100,
         endpointDownInitialDelayMs: 100,
         endpointDownMaxDelayMs: 200,
       },
-      logger: silentLogger,
+      runnerName: 'agent-runner',
+      runner: { keepFailedWorktreesMs: 0 },
     });
-    admin = createHubClient({ baseUrl: hub.url, token: hub.adminToken });
     source = await sandbox.createSourceRepo({ files: sourceFiles });
-    const { token } = await admin.runners.create({ name: 'agent-runner' });
-    runner = await startRunner({
-      hubUrl: hub.url,
-      token,
-      workDir: sandbox.path('runner'),
-      pollWaitMs: 1_000,
-      keepFailedWorktreesMs: 0,
-    });
   });
 
   afterEach(async () => {
-    await runner.stop({ drainTimeoutMs: 0 });
-    await hub.close();
+    await hubWithRunner.stop();
     await model.close();
     await sandbox.cleanup();
   });
 
   it('fixes a failing test in the second verification round, with evidence, tokens and cost recorded', async () => {
+    const { hub, admin } = hubWithRunner;
     const configured = endpoint(model.url);
     const pricing = configured.models[0]!;
     const { task: created } = await admin.tasks.create({
@@ -167,14 +151,7 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
       successCriteria: [{ description: 'unit tests pass', command: 'node math.test.js' }],
       fixRounds: 2,
     });
-    const task = await waitFor<Task>(
-      'the task to finish',
-      async () => {
-        const current = (await admin.tasks.get(created.id))!.task;
-        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const task = await waitForTaskEnd(admin, created.id);
     const detail = (await admin.tasks.get(created.id))!;
     expect(task.state, JSON.stringify(detail.attempts.at(-1)?.error)).toBe('succeeded');
 
@@ -190,10 +167,7 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
 
     // Tokens and cost: every scripted call, priced by the endpoint's prices.
     const calls = fixAddScript();
-    const inputTokens = calls.reduce((sum, turn) => sum + turn.usage!.inputTokens, 0);
-    const outputTokens = calls.reduce((sum, turn) => sum + turn.usage!.outputTokens, 0);
-    const costUsd =
-      (inputTokens * pricing.inputPricePerMillionUsd + outputTokens * pricing.outputPricePerMillionUsd) / 1e6;
+    const { inputTokens, outputTokens, costUsd } = scriptedUsage(calls, pricing);
     expect(task.usage).toMatchObject({ inputTokens, outputTokens, calls: calls.length });
     expect(task.usage.costUsd).toBeCloseTo(costUsd, 10);
     expect(attempt.usage).toMatchObject({ inputTokens, outputTokens });
@@ -223,6 +197,7 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
   });
 
   it('never routes to an endpoint that is down: the task waits, then runs when it comes back', async () => {
+    const { admin } = hubWithRunner;
     await model.close();
     const configured = endpoint(model.url);
     await waitFor('the endpoint to be marked down', async () => {
@@ -247,14 +222,7 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
       apiKey,
       port: Number(new URL(model.url).port),
     });
-    const finished = await waitFor<Task>(
-      'the task to finish',
-      async () => {
-        const current = (await admin.tasks.get(task.id))!.task;
-        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const finished = await waitForTaskEnd(admin, task.id);
     expect(finished.state).toBe('succeeded');
   });
 });
@@ -262,9 +230,7 @@ describe.each(protocols)('an agent task over $name', ({ endpoint, recorded }) =>
 describe('verify-fix rounds never regress', () => {
   let sandbox: GitSandbox;
   let model: ScriptedModelServer;
-  let hub: RunningHub;
-  let admin: HubClient;
-  let runner: RunningRunner;
+  let hubWithRunner: HubWithRunner;
 
   beforeEach(async () => {
     process.env.WARREN_E2E_MODEL_KEY = apiKey;
@@ -272,8 +238,7 @@ describe('verify-fix rounds never regress', () => {
   });
 
   afterEach(async () => {
-    await runner.stop({ drainTimeoutMs: 0 });
-    await hub.close();
+    await hubWithRunner.stop();
     await model.close();
     await sandbox.cleanup();
   });
@@ -301,18 +266,12 @@ describe('verify-fix rounds never regress', () => {
         { name: 'summary', text: 'Fixed add.' },
       ],
     });
-    hub = await startHub({
-      dataDir: sandbox.path('hub'),
-      port: 0,
-      config: {
-        leaseMs: 5_000,
-        heartbeatIntervalMs: 300,
-        maintenanceIntervalMs: 50,
-        endpoints: [protocols[0]!.endpoint(model.url)],
-      },
-      logger: silentLogger,
+    hubWithRunner = await startHubWithRunner({
+      sandbox,
+      config: { leaseMs: 5_000, endpoints: [protocols[0]!.endpoint(model.url)] },
+      runnerName: 'agent-runner',
     });
-    admin = createHubClient({ baseUrl: hub.url, token: hub.adminToken });
+    const { admin } = hubWithRunner;
     const source = await sandbox.createSourceRepo({
       files: {
         ...sourceFiles,
@@ -320,13 +279,6 @@ describe('verify-fix rounds never regress', () => {
         'greet.test.js':
           "import assert from 'node:assert/strict';\nimport { greet } from './greet.js';\nassert.equal(greet(), 'hello');\n",
       },
-    });
-    const { token } = await admin.runners.create({ name: 'agent-runner' });
-    runner = await startRunner({
-      hubUrl: hub.url,
-      token,
-      workDir: sandbox.path('runner'),
-      pollWaitMs: 1_000,
     });
 
     const { task: created } = await admin.tasks.create({
@@ -340,14 +292,7 @@ describe('verify-fix rounds never regress', () => {
       ],
       fixRounds: 2,
     });
-    const task = await waitFor<Task>(
-      'the task to finish',
-      async () => {
-        const current = (await admin.tasks.get(created.id))!.task;
-        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
+    const task = await waitForTaskEnd(admin, created.id);
     const attempt = (await admin.tasks.get(created.id))!.attempts[0]!;
     expect(task.state, JSON.stringify(attempt.error)).toBe('succeeded');
     expect(attempt.verification.map((round) => round.criteria.map((criterion) => criterion.passed))).toEqual([

@@ -4,45 +4,33 @@
  * scripted model server speaking Gemini (`streamGenerateContent?alt=sse`). The scripted model calls Gemini
  * CLI's own tools (`replace`, `run_shell_command`), so the CLI itself edits the worktree and runs commands.
  */
-import { readdir, readFile, readlink } from 'node:fs/promises';
-import { afterEach, beforeEach, expect, it } from 'vitest';
-import { createHubClient, type HubClient } from '../../src/client/hub-client.ts';
-import { silentLogger } from '../../src/core/logger.ts';
+import { expect, it } from 'vitest';
 import type { ModelEndpointInput } from '../../src/core/model-endpoints.ts';
-import type { Task, TaskSpecInput } from '../../src/core/types.ts';
 import { createGeminiCliExecutor } from '../../src/executors/cli-agents/gemini-cli/gemini-cli-adapter.ts';
-import type { Executor, ExecutorContext, ExecutorEvent } from '../../src/executors/spec.ts';
-import { startHub, type RunningHub } from '../../src/hub/start-hub.ts';
-import { startRunner, type RunningRunner } from '../../src/runner/start-runner.ts';
-import { runGit } from '../../src/vcs/run-git.ts';
-import { createGitSandbox, type GitSandbox } from '../../src/vcs/testing/create-git-sandbox.ts';
-import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
 import {
-  allText,
-  lastToolResult,
-  lastUserText,
-  startScriptedModelServer,
-  type ModelScript,
-  type RecordedModelRequest,
-  type ScriptedModelServer,
-  type ScriptedTurn,
-} from '../support/scripted-model-server/index.ts';
-import { waitFor } from '../support/wait-for.ts';
+  CREDENTIALS_SHOWN,
+  TEST_AND_SHOW_CREDENTIALS,
+  useCliAgentE2e,
+} from '../support/cli-agents/cli-agent-e2e.ts';
+import {
+  expectAttemptLog,
+  expectFixedInSecondRound,
+  expectGreetingEditEvents,
+  expectNoSecretOnTheWire,
+  expectTimeoutWithSilentModel,
+  expectUsageRecorded,
+  fixRoundScript,
+  ONE_ROUND_SUMMARY,
+  oneRoundScript,
+  runOneRoundTask,
+} from '../support/cli-agents/cli-agent-e2e-checks.ts';
+import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
+import { emittedText, eventsOfType } from '../support/cli-agents/recording-events.ts';
+import { scriptedUsage, scriptedUsageEvent } from '../support/cli-agents/scripted-usage.ts';
+import { lastToolResult, type ScriptedToolCall } from '../support/scripted-model-server/index.ts';
 
 const apiKey = 'gemini-e2e-endpoint-key-0000001';
-const grantedToken = 'granted-deploy-token-5b1f0c';
-const ungrantedToken = 'ungranted-prod-token-93ad27';
-const runnerSecret = 'runner-secret-never-granted-41c7';
 const pricing = { inputPricePerMillionUsd: 1.25, outputPricePerMillionUsd: 10 };
-const sourceFiles = {
-  'greet.js': "export const greeting = 'hello';\n",
-  'greet.test.js':
-    "import assert from 'node:assert/strict';\nimport { greeting } from './greet.js';\nassert.equal(greeting, 'goodbye');\nconsole.log('greeting ok');\n",
-  'package.json': '{ "type": "module" }\n',
-};
-const criterion = { description: 'the greeting test passes', command: 'node greet.test.js' };
-// why: the pinned Gemini CLI starts in one to two seconds; a loaded two-core machine can take several.
-const taskTimeoutMs = 45_000;
 
 function endpoint(url: string): ModelEndpointInput {
   return {
@@ -54,169 +42,49 @@ function endpoint(url: string): ModelEndpointInput {
   };
 }
 
-/** Wraps an executor so the test sees every normalised event it emits, as the runner does. */
-function recordingEvents(executor: Executor, events: ExecutorEvent[]): Executor {
-  const recorded = (context: ExecutorContext): ExecutorContext => ({
-    ...context,
-    emit: (event) => {
-      events.push(event);
-      context.emit(event);
+/** Gemini CLI's `replace` call that replaces the greeting. */
+function replaceGreeting(from: string, to: string): ScriptedToolCall[] {
+  return [
+    {
+      name: 'replace',
+      input: {
+        file_path: 'greet.js',
+        old_string: `'${from}'`,
+        new_string: `'${to}'`,
+        instruction: `Make the greeting ${to}.`,
+      },
     },
-  });
-  return {
-    ...executor,
-    run: (context) => executor.run(recorded(context)),
-    ...(executor.resume
-      ? { resume: (context, session) => executor.resume!(recorded(context), session) }
-      : {}),
-  };
-}
-
-function ofType<T extends ExecutorEvent['type']>(events: ExecutorEvent[], type: T) {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-/** Pids of live processes whose command line names `binaryPath` or whose directory is under `directory`. */
-async function processesOf(binaryPath: string, directory: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const pid of (await readdir('/proc')).filter((entry) => /^\d+$/.test(entry))) {
-    const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
-    const cwd = await readlink(`/proc/${pid}/cwd`).catch(() => '');
-    if (cmdline.includes(binaryPath) || cwd.startsWith(directory)) {
-      found.push(`${pid} ${cmdline.replaceAll('\0', ' ')}`);
-    }
-  }
-  return found;
+  ];
 }
 
 describeWithCliAgent('gemini-cli', 'the gemini-cli executor with the real Gemini CLI', (binaryPath) => {
-  let sandbox: GitSandbox;
-  let model: ScriptedModelServer;
-  let hub: RunningHub;
-  let admin: HubClient;
-  let runner: RunningRunner;
-  let source: string;
-  let events: ExecutorEvent[];
-
-  async function start(script: ModelScript): Promise<void> {
-    model = await startScriptedModelServer({ script, apiKey });
-    hub = await startHub({
-      dataDir: sandbox.path('hub'),
-      port: 0,
-      config: {
-        leaseMs: 10_000,
-        heartbeatIntervalMs: 300,
-        maintenanceIntervalMs: 50,
-        endpoints: [endpoint(model.url)],
-      },
-      logger: silentLogger,
-    });
-    admin = createHubClient({ baseUrl: hub.url, token: hub.adminToken });
-    const { token } = await admin.runners.create({ name: 'gemini-runner' });
-    runner = await startRunner({
-      hubUrl: hub.url,
-      token,
-      workDir: sandbox.path('runner'),
-      pollWaitMs: 1_000,
-      keepFailedWorktreesMs: 0,
-      executors: [recordingEvents(createGeminiCliExecutor({ binaryPath }), events)],
-      grantSecrets: {
-        'deploy:read': { DEPLOY_TOKEN: grantedToken },
-        'prod:write': { PROD_TOKEN: ungrantedToken },
-      },
-    });
-  }
-
-  async function runTask(spec: Partial<TaskSpecInput>): Promise<Task> {
-    const { task: created } = await admin.tasks.create({
-      title: 'Say goodbye',
-      instructions: 'greet.js must export the greeting "goodbye"; node greet.test.js must pass.',
-      repo: source,
-      executor: 'gemini-cli',
-      model: 'gemini/gemini-2.5-pro',
-      successCriteria: [criterion],
-      timeoutMs: taskTimeoutMs,
-      ...spec,
-    });
-    return waitFor<Task>(
-      'the task to finish',
-      async () => {
-        const current = (await admin.tasks.get(created.id))!.task;
-        return ['succeeded', 'failed', 'dead'].includes(current.state) ? current : undefined;
-      },
-      { timeoutMs: 60_000 },
-    );
-  }
-
-  beforeEach(async () => {
-    process.env.WARREN_E2E_GEMINI_KEY = apiKey;
-    process.env.WARREN_E2E_RUNNER_SECRET = runnerSecret;
-    events = [];
-    sandbox = await createGitSandbox();
-    source = await sandbox.createSourceRepo({ files: sourceFiles });
-  });
-
-  afterEach(async () => {
-    await runner?.stop({ drainTimeoutMs: 0 });
-    await hub?.close();
-    await model?.close();
-    await sandbox.cleanup();
-    delete process.env.WARREN_E2E_RUNNER_SECRET;
+  const start = useCliAgentE2e({
+    createExecutor: () => createGeminiCliExecutor({ binaryPath }),
+    endpoint,
+    apiKey,
   });
 
   it('edits the worktree with the CLI, passes verification, commits, and records events and usage without leaking secrets', async () => {
-    const script: ScriptedTurn[] = [
-      {
-        name: 'edit',
-        toolCalls: [
-          {
-            name: 'replace',
-            input: {
-              file_path: 'greet.js',
-              old_string: "'hello'",
-              new_string: "'goodbye'",
-              instruction: 'Make the greeting goodbye.',
-            },
-          },
-        ],
-        usage: { inputTokens: 9_000, outputTokens: 70 },
+    const script = oneRoundScript({
+      edit: replaceGreeting('hello', 'goodbye'),
+      editApplied: (request) => lastToolResult(request)?.isError !== true,
+      shell: {
+        name: 'run_shell_command',
+        input: {
+          command: TEST_AND_SHOW_CREDENTIALS,
+          description: 'Run the test and show which credentials this shell has.',
+        },
       },
-      {
-        name: 'test and show the environment',
-        when: (request: RecordedModelRequest) => lastToolResult(request)?.isError !== true,
-        toolCalls: [
-          {
-            name: 'run_shell_command',
-            input: {
-              command:
-                'node greet.test.js && echo "granted=${DEPLOY_TOKEN:-absent} ungranted=${PROD_TOKEN:-absent} runner=${WARREN_E2E_RUNNER_SECRET:-absent}"',
-              description: 'Run the test and show which credentials this shell has.',
-            },
-          },
-        ],
-        usage: { inputTokens: 9_300, outputTokens: 50 },
-      },
-      {
-        name: 'summary',
-        when: (request: RecordedModelRequest) =>
-          lastToolResult(request)?.output.includes('greeting ok') === true,
-        text: 'greet.js now exports "goodbye"; node greet.test.js passes.',
-        usage: { inputTokens: 9_600, outputTokens: 20 },
-      },
-    ];
-    await start(script);
-    const task = await runTask({ grants: ['deploy:read'] });
-    const detail = (await admin.tasks.get(task.id))!;
-    const attempt = detail.attempts[0]!;
-    expect(task.state, JSON.stringify(attempt.error)).toBe('succeeded');
-
-    // The CLI made the edit; verification passed; the branch holds it.
-    expect(attempt.verification.map((round) => round.passed)).toEqual([true]);
-    const { stdout } = await runGit(['show', `${task.result!.branch}:greet.js`], { cwd: source });
-    expect(stdout).toBe("export const greeting = 'goodbye';\n");
+      usage: [
+        { inputTokens: 9_000, outputTokens: 70 },
+        { inputTokens: 9_300, outputTokens: 50 },
+        { inputTokens: 9_600, outputTokens: 20 },
+      ],
+    });
+    const { e2e, outcome } = await runOneRoundTask(start, script);
+    const { model, events } = e2e;
 
     // What the CLI sent: Gemini over SSE, the routed model, the key as x-goog-api-key, its real tools.
-    expect(model.requests.map((request) => request.answeredWith)).toEqual(script.map((turn) => turn.name));
     for (const request of model.requests) {
       expect(request.path).toBe('/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse');
       expect(request.headers['x-goog-api-key']).toBe(apiKey);
@@ -224,133 +92,39 @@ describeWithCliAgent('gemini-cli', 'the gemini-cli executor with the real Gemini
     expect(model.requests[0]!.tools.map((tool) => tool.name)).toEqual(
       expect.arrayContaining(['replace', 'write_file', 'read_file', 'run_shell_command']),
     );
-    expect(lastUserText(model.requests[0]!)).toContain('greet.js must export the greeting "goodbye"');
     // Only model calls reached the server: no usage statistics, no update checks, no other endpoint.
     expect(model.httpLog.filter((exchange) => !exchange.path.startsWith('/v1beta/models'))).toEqual([]);
 
     // The CLI's environment: the granted credential, not the other grant's, nor the runner's own.
-    const shellOutput = lastToolResult(model.requests[2]!)!.output;
-    expect(shellOutput).toContain(`granted=${grantedToken} ungranted=absent runner=absent`);
-    for (const request of model.requests) {
-      const raw = JSON.stringify({ body: request.body, headers: request.headers, path: request.path });
-      expect(raw).not.toContain(runnerSecret);
-      expect(raw).not.toContain(ungrantedToken);
-      expect(allText(request)).not.toContain(apiKey);
-    }
+    expect(lastToolResult(model.requests[2]!)!.output).toContain(CREDENTIALS_SHOWN);
+    expectNoSecretOnTheWire(model.requests, apiKey);
 
-    // The normalised events: text, the CLI's tool calls with their ids and inputs, results, usage.
-    expect(ofType(events, 'tool-call').map((event) => [event.toolName, event.input])).toEqual([
+    // The normalised events: text, the CLI's tool calls with their inputs, results, usage; the granted
+    // token redacted.
+    expect(eventsOfType(events, 'tool-call').map((event) => [event.toolName, event.input])).toEqual([
       ['replace', script[0]!.toolCalls![0]!.input],
       ['run_shell_command', script[1]!.toolCalls![0]!.input],
     ]);
-    const calls = ofType(events, 'tool-call');
-    expect(
-      ofType(events, 'tool-result').map((event) => [event.toolCallId, event.toolName, event.isError]),
-    ).toEqual(calls.map((call) => [call.toolCallId, call.toolName, undefined]));
-    // The granted token reached the model (the agent may use it) but is redacted from the attempt's events.
-    expect(JSON.stringify(events)).not.toContain(grantedToken);
-    expect(
-      ofType(events, 'text-delta')
-        .map((event) => event.text)
-        .join(''),
-    ).toBe(script[2]!.text);
-    expect(ofType(events, 'file-change')).toEqual([
-      { type: 'file-change', path: 'greet.js', change: 'modified' },
-    ]);
+    expectGreetingEditEvents(events);
+    expect(emittedText(events)).toBe(ONE_ROUND_SUMMARY);
 
     // Usage: the CLI reports the session's total per model, priced with the endpoint's prices.
-    const inputTokens = script.reduce((sum, turn) => sum + turn.usage!.inputTokens, 0);
-    const outputTokens = script.reduce((sum, turn) => sum + turn.usage!.outputTokens, 0);
-    const costUsd =
-      (inputTokens * pricing.inputPricePerMillionUsd + outputTokens * pricing.outputPricePerMillionUsd) / 1e6;
-    expect(ofType(events, 'usage')).toEqual([
-      { type: 'usage', inputTokens, outputTokens, model: 'gemini-2.5-pro', endpoint: 'gemini', costUsd },
+    expect(eventsOfType(events, 'usage')).toEqual([
+      scriptedUsageEvent(script, pricing, { model: 'gemini-2.5-pro', endpoint: 'gemini' }),
     ]);
-    expect(attempt.usage).toMatchObject({ inputTokens, outputTokens });
-    expect(attempt.usage.costUsd).toBeCloseTo(costUsd, 10);
-    expect(task.usage).toMatchObject({ inputTokens, outputTokens });
+    expectUsageRecorded(outcome, scriptedUsage(script, pricing));
 
     // The attempt's log on the hub shows the tool calls and the model's text.
-    const logText = (await admin.tasks.logs(task.id))
-      .filter((event) => event.type === 'attempt.log')
-      .map((event) => String(event.data.text))
-      .join('');
-    expect(logText).toContain('tool call replace');
-    expect(logText).toContain('tool call run_shell_command');
-    expect(logText).toContain(script[2]!.text);
-    expect(logText).not.toContain(grantedToken);
+    await expectAttemptLog(e2e, outcome.task.id, ['replace', 'run_shell_command']);
   });
 
   it('continues its session in a fix round with the failed verification as the prompt, and passes', async () => {
-    const fixPrompt = (request: RecordedModelRequest) =>
-      lastUserText(request).includes('verification round 1');
-    await start([
-      {
-        name: 'wrong edit',
-        toolCalls: [
-          {
-            name: 'replace',
-            input: {
-              file_path: 'greet.js',
-              old_string: "'hello'",
-              new_string: "'bye'",
-              instruction: 'Say bye.',
-            },
-          },
-        ],
-      },
-      { name: 'claims done', when: (request) => !fixPrompt(request), text: 'Changed the greeting to bye.' },
-      {
-        name: 'real fix',
-        when: fixPrompt,
-        toolCalls: [
-          {
-            name: 'replace',
-            input: {
-              file_path: 'greet.js',
-              old_string: "'bye'",
-              new_string: "'goodbye'",
-              instruction: 'Say goodbye.',
-            },
-          },
-        ],
-      },
-      { name: 'fixed', text: 'The greeting is goodbye now.' },
-    ]);
-    const task = await runTask({ fixRounds: 1, maxAttempts: 1 });
-    const attempt = (await admin.tasks.get(task.id))!.attempts[0]!;
-    expect(task.state, JSON.stringify(attempt.error)).toBe('succeeded');
-    expect(attempt.verification.map((round) => round.passed)).toEqual([false, true]);
-    expect(attempt.verification[0]!.criteria[0]!.output).toContain('AssertionError');
-    const { stdout } = await runGit(['show', `${task.result!.branch}:greet.js`], { cwd: source });
-    expect(stdout).toContain("'goodbye'");
-
-    // The fix round resumed the session: its first request carries the first round's conversation, then
-    // the evidence (the command and its failing output) as the new user message.
-    expect(model.requests.map((request) => request.answeredWith)).toEqual([
-      'wrong edit',
-      'claims done',
-      'real fix',
-      'fixed',
-    ]);
-    const fixRequest = model.requests[2]!;
-    expect(
-      fixRequest.messages.some((message) => message.toolCalls.some((call) => call.name === 'replace')),
-    ).toBe(true);
-    expect(fixRequest.messages.some((message) => message.text.includes('Changed the greeting to bye.'))).toBe(
-      true,
-    );
-    expect(lastUserText(fixRequest)).toContain('node greet.test.js');
-    expect(lastUserText(fixRequest)).toContain('AssertionError');
+    const e2e = await start(fixRoundScript(replaceGreeting));
+    // The fix round resumed the session.
+    await expectFixedInSecondRound(e2e, await e2e.runTask({ fixRounds: 1, maxAttempts: 1 }), 'replace');
   });
 
   it('is stopped at the attempt timeout while the model never answers, leaving no process behind', async () => {
-    await start([{ name: 'never answers', fault: { kind: 'delay', ms: 600_000 } }]);
-    const task = await runTask({ timeoutMs: 8_000, maxAttempts: 1 });
-    const attempt = (await admin.tasks.get(task.id))!.attempts[0]!;
-    expect(['failed', 'dead']).toContain(task.state);
-    expect(attempt.error).toMatchObject({ kind: 'timeout' });
-    expect(model.requests.map((request) => request.answeredWith)).toEqual([undefined]);
-    expect(await processesOf(binaryPath, sandbox.path('runner'))).toEqual([]);
+    await expectTimeoutWithSilentModel(start, binaryPath);
   });
 });
