@@ -25,7 +25,7 @@ import {
   type TaskOutcome,
 } from './cli-agent-e2e.ts';
 import { eventsOfType } from './recording-events.ts';
-import { liveProcesses } from './live-processes.ts';
+import { liveProcesses, survivingProcesses } from './live-processes.ts';
 
 /** The model's last words in {@link oneRoundScript}. */
 export const ONE_ROUND_SUMMARY = 'greet.js now exports "goodbye"; node greet.test.js passes.';
@@ -218,8 +218,9 @@ const shortTaskTimeoutMs = 8_000;
 
 /**
  * Runs a task whose model never answers, with a short timeout, and checks it was stopped at the timeout
- * with one request sent and no process left: none whose command line contains `processMarker` (the CLI's
- * binary or package directory) and none working under the runner's directory.
+ * with one request sent and no process of the run left: none whose command line contains `processMarker`
+ * (the CLI's binary or package directory) working under the runner's directory, and none carrying an
+ * executor run's tag there.
  */
 export async function expectTimeoutWithSilentModel(
   start: StartCliAgentE2e,
@@ -230,7 +231,10 @@ export async function expectTimeoutWithSilentModel(
   expect(['failed', 'dead']).toContain(outcome.task.state);
   expectTimedOut(outcome);
   expect(e2e.model.requests.map((request) => request.answeredWith)).toEqual([undefined]);
-  expect(await liveProcesses(processMarker, e2e.runnerDir)).toEqual([]);
+  expect(await survivingProcesses({ commandLineContains: processMarker, cwdUnder: e2e.runnerDir })).toEqual(
+    [],
+  );
+  expect(await survivingProcesses({ tagged: true, cwdUnder: e2e.runnerDir })).toEqual([]);
 }
 
 /**
@@ -266,10 +270,14 @@ export async function expectTimeoutDuringHungCommand(
   });
   // The command really ran before the timeout.
   await waitFor('the hung command to start', async () =>
-    (await liveProcesses(marker)).length > 0 ? true : undefined,
+    (await liveProcesses({ commandLineContains: marker })).length > 0 ? true : undefined,
   );
   const outcome = await e2e.taskOutcome((await created).task.id);
   expectTimedOut(outcome);
-  expect(await liveProcesses(marker, e2e.runnerDir)).toEqual([]);
-  expect(await liveProcesses(options.binaryPath, e2e.runnerDir)).toEqual([]);
+  // The command (wherever it went: it may have left the CLI's group and session) and the CLI are gone.
+  expect(await survivingProcesses({ commandLineContains: marker })).toEqual([]);
+  expect(
+    await survivingProcesses({ commandLineContains: options.binaryPath, cwdUnder: e2e.runnerDir }),
+  ).toEqual([]);
+  expect(await survivingProcesses({ tagged: true, cwdUnder: e2e.runnerDir })).toEqual([]);
 }
