@@ -79,6 +79,13 @@ export interface CliOutputParser {
   finish(exitCode: number | null): { events: ExecutorEvent[]; outcome: CliOutcome };
 }
 
+/** The session a fix round continues, as the executor knows it. */
+export interface ResumedSession {
+  sessionId: string;
+  /** Tokens the session's earlier activations reported, in total. */
+  usageSoFar: { inputTokens: number; outputTokens: number };
+}
+
 /** One CLI agent. */
 export interface CliAgentAdapter {
   /** Executor name, e.g. `claude-code`; also the capability `executor:<name>`. */
@@ -98,6 +105,10 @@ export interface CliAgentAdapter {
    * leave it out: the executor then starts a fresh run whose prompt carries the task and the evidence.
    */
   prepareResume?(activation: CliActivation, sessionId: string): CliInvocation | Promise<CliInvocation>;
-  /** A fresh parser for one activation. */
-  createParser(): CliOutputParser;
+  /**
+   * A fresh parser for one activation. A fix round that continues a session gets `resumed`: the session id
+   * and the tokens its earlier activations reported (CLIs such as Codex report a resumed session's running
+   * totals, so the parser subtracts them).
+   */
+  createParser(resumed?: ResumedSession): CliOutputParser;
 }

@@ -14,7 +14,7 @@ import type { VerificationRound } from '../../core/types.ts';
 import type { ExecutorEvent } from '../spec.ts';
 import { createTestContext } from '../testing/create-test-context.ts';
 import { createTestTask } from '../testing/create-test-task.ts';
-import type { CliAgentAdapter, CliOutcome } from './cli-agent-adapter.ts';
+import type { CliAgentAdapter, CliOutcome, ResumedSession } from './cli-agent-adapter.ts';
 import { createCliAgentExecutor } from './create-cli-agent-executor.ts';
 
 // The stand-in CLI: its behaviour is chosen by FAKE_MODE, which the adapter sets from the task title.
@@ -66,6 +66,9 @@ interface FakeLine {
   summary?: string;
 }
 
+/** What each parser the fake adapter created was told about the session it continues. */
+const parsersResumed: Array<ResumedSession | undefined> = [];
+
 function fakeAdapter(extra: Record<string, string>): CliAgentAdapter {
   return {
     name: 'fake-cli',
@@ -80,7 +83,8 @@ function fakeAdapter(extra: Record<string, string>): CliAgentAdapter {
       args: ['--resume', sessionId, activation.prompt],
       env: { FAKE_MODE: 'resume', ...extra },
     }),
-    createParser() {
+    createParser(resumed) {
+      parsersResumed.push(resumed);
       let outcome: CliOutcome = { succeeded: false, errorMessage: 'no result line' };
       return {
         line(line) {
@@ -198,7 +202,11 @@ describe('createCliAgentExecutor', () => {
 
     expect(result).toMatchObject({
       status: 'succeeded',
-      session: { executor: 'fake-cli', sessionId: 'sess-1' },
+      session: {
+        executor: 'fake-cli',
+        sessionId: 'sess-1',
+        usageSoFar: { inputTokens: 1500, outputTokens: 300 },
+      },
       usage: { inputTokens: 1500, outputTokens: 300, model: 'claude-test', endpoint: 'claude-box' },
     });
     expect(result.status === 'succeeded' && result.usage?.costUsd).toBeCloseTo(
@@ -333,6 +341,11 @@ describe('createCliAgentExecutor', () => {
       first.status === 'succeeded' ? first.session : undefined,
     );
     expect(second).toMatchObject({ status: 'succeeded', session: { sessionId: 'sess-resumed' } });
+    // The resumed run's parser knows the session it continues and what that session reported so far.
+    expect(parsersResumed.at(-1)).toEqual({
+      sessionId: 'sess-first',
+      usageSoFar: { inputTokens: 0, outputTokens: 0 },
+    });
     expect(second.status === 'succeeded' && second.summary).toMatch(
       /^Warren checked your work \(verification round 1\)/,
     );

@@ -59,6 +59,8 @@ interface CliSession {
   executor: string;
   sessionId?: string;
   homeDir: string;
+  /** Tokens the session's activations reported so far, for parsers of CLIs that report running totals. */
+  usageSoFar: { inputTokens: number; outputTokens: number };
 }
 
 /** Timings of one activation, for logs and the bench. */
@@ -214,7 +216,11 @@ export function createCliAgentExecutor(
     const scratch = env.TMPDIR!;
     const before = await snapshotWorktreeTree(context.worktreePath, scratch).catch(() => undefined);
 
-    const parser = adapter.createParser();
+    const parser = adapter.createParser(
+      resuming && previous?.sessionId
+        ? { sessionId: previous.sessionId, usageSoFar: previous.usageSoFar }
+        : undefined,
+    );
     const usage: Required<Pick<ExecutorUsage, 'inputTokens' | 'outputTokens'>> & { costUsd?: number } = {
       inputTokens: 0,
       outputTokens: 0,
@@ -313,6 +319,10 @@ export function createCliAgentExecutor(
       redact,
       homeDir,
       stderrTail,
+      usageSoFar: {
+        inputTokens: (resuming ? (previous?.usageSoFar.inputTokens ?? 0) : 0) + usage.inputTokens,
+        outputTokens: (resuming ? (previous?.usageSoFar.outputTokens ?? 0) : 0) + usage.outputTokens,
+      },
       usage: usage.inputTokens + usage.outputTokens > 0 || usage.costUsd !== undefined ? usage : undefined,
       model,
     });
@@ -344,6 +354,7 @@ function toResult(
     redact: (text: string) => string;
     homeDir: string;
     stderrTail: string;
+    usageSoFar: CliSession['usageSoFar'];
     usage: ExecutorUsage | undefined;
     model: ModelAssignment | undefined;
   },
@@ -376,6 +387,7 @@ function toResult(
     const session: CliSession = {
       executor: run.name,
       homeDir: run.homeDir,
+      usageSoFar: run.usageSoFar,
       ...(outcome.sessionId ? { sessionId: outcome.sessionId } : {}),
     };
     return withUsage({
@@ -486,7 +498,8 @@ function isCliSession(value: unknown, name: string): value is CliSession {
     typeof value === 'object' &&
     value !== null &&
     (value as CliSession).executor === name &&
-    typeof (value as CliSession).homeDir === 'string'
+    typeof (value as CliSession).homeDir === 'string' &&
+    typeof (value as CliSession).usageSoFar === 'object'
   );
 }
 

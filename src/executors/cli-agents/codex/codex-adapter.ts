@@ -20,32 +20,22 @@ import path from 'node:path';
 import type { CliActivation, CliAgentAdapter, CliInvocation } from '../cli-agent-adapter.ts';
 import { createCliAgentExecutor, type CliAgentExecutorOptions } from '../create-cli-agent-executor.ts';
 import { codexApiKeyVariable, codexConfigToml } from './codex-config.ts';
-import { createThreadUsageMemory } from './codex-thread-usage.ts';
 import { createCodexOutputParser } from './parse-codex-output.ts';
 
 /** Flags of every activation, first run or resumed. */
 const commonFlags = ['--json', '--strict-config', '--skip-git-repo-check'];
 
-/**
- * Creates a Codex adapter. Its parsers share one memory of the threads' reported usage, since a resumed
- * run reports the thread's totals (`codex-thread-usage.ts`).
- */
-export function createCodexAdapter(): CliAgentAdapter {
-  const threadUsage = createThreadUsageMemory();
-  return {
-    name: 'codex',
-    binary: 'codex',
-    // Codex speaks only OpenAI's Responses API to a custom provider; `openai-compatible` endpoints speak
-    // chat completions, which Codex no longer does.
-    providers: ['openai'],
-    prepare: (activation) => codexInvocation(activation, undefined),
-    prepareResume: (activation, sessionId) => codexInvocation(activation, sessionId),
-    createParser: () => createCodexOutputParser({ threadUsage }),
-  };
-}
-
 /** The Codex adapter. */
-export const codexAdapter: CliAgentAdapter = createCodexAdapter();
+export const codexAdapter: CliAgentAdapter = {
+  name: 'codex',
+  binary: 'codex',
+  // Codex speaks only OpenAI's Responses API to a custom provider; `openai-compatible` endpoints speak
+  // chat completions, which Codex no longer does.
+  providers: ['openai'],
+  prepare: (activation) => codexInvocation(activation, undefined),
+  prepareResume: (activation, sessionId) => codexInvocation(activation, sessionId),
+  createParser: (resumed) => createCodexOutputParser(resumed),
+};
 
 /** Builds the Codex executor; the binary is `codex` on PATH unless configured. */
 export function createCodexExecutor(options?: CliAgentExecutorOptions) {

@@ -11,16 +11,16 @@ import {
   textOf,
   type ParsedRun,
 } from '../testing/create-parser-fixtures.ts';
-import { createThreadUsageMemory, type ThreadUsageMemory } from './codex-thread-usage.ts';
+import type { ResumedSession } from '../cli-agent-adapter.ts';
 import { createCodexOutputParser, isRetryableCodexError } from './parse-codex-output.ts';
 
 const fixtures = createParserFixtures('codex', createCodexOutputParser);
 const editThread = '01a1fc7d-1f99-7322-9c87-4f943fce00f4';
 
-/** The recording `name` through a fresh parser keeping `threadUsage`, with the exit code it recorded. */
-function parse(name: string, threadUsage: ThreadUsageMemory = createThreadUsageMemory()): ParsedRun {
+/** The recording `name` through a fresh parser (of a resumed thread, given one), with its recorded exit code. */
+function parse(name: string, resumed?: ResumedSession): ParsedRun {
   const text = fixtures.read(`${name}.jsonl`);
-  return parseOutput(() => createCodexOutputParser({ threadUsage }), text, fixtures.recordedExit(name));
+  return parseOutput(() => createCodexOutputParser(resumed), text, fixtures.recordedExit(name));
 }
 
 const editToolEvents: ExecutorEvent[] = [
@@ -72,9 +72,12 @@ describe('createCodexOutputParser', () => {
   });
 
   it('counts only what a resumed run added to the thread totals Codex reports', () => {
-    const threadUsage = createThreadUsageMemory();
-    parse('edit-with-tools', threadUsage);
-    const { events, outcome } = parse('resumed-fix-round', threadUsage);
+    const first = ofType(parse('edit-with-tools').events, 'usage');
+    const usageSoFar = {
+      inputTokens: first.reduce((sum, event) => sum + event.inputTokens, 0),
+      outputTokens: first.reduce((sum, event) => sum + event.outputTokens, 0),
+    };
+    const { events, outcome } = parse('resumed-fix-round', { sessionId: editThread, usageSoFar });
     // The recording says 7,200 / 77: the first run's 3,300 / 55 plus this run's 1,900 + 2,000 / 15 + 7.
     expect(ofType(events, 'usage')).toEqual([{ type: 'usage', inputTokens: 3_900, outputTokens: 22 }]);
     expect(ofType(events, 'tool-call').map((event) => event.toolName)).toEqual(['file_change']);
@@ -83,10 +86,9 @@ describe('createCodexOutputParser', () => {
       summary: 'Fixed: hello.txt now says hello again.',
       sessionId: editThread,
     });
-    expect(threadUsage.get(editThread)).toEqual({ inputTokens: 7_200, outputTokens: 77 });
   });
 
-  it('counts a resumed thread whole when its earlier totals are unknown (a parser of its own)', () => {
+  it('counts a resumed thread whole when its earlier totals are unknown', () => {
     const { events } = parse('resumed-fix-round');
     expect(ofType(events, 'usage')).toEqual([{ type: 'usage', inputTokens: 7_200, outputTokens: 77 }]);
   });

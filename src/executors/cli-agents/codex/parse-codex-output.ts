@@ -12,18 +12,20 @@
  *   line with the same message. `error` lines that start with `Reconnecting...` are Codex retrying a failed
  *   model call.
  *
- * Usage comes once per turn, not per model call, and as the thread's running totals (see
- * `codex-thread-usage.ts`): each `usage` event is what this run added, and sums the turn's model calls.
+ * Usage comes once per turn, not per model call, and as the thread's running totals: a run resumed with
+ * `codex exec resume` reports the earlier runs' tokens again plus its own (recorded: a first run of 3,300
+ * input tokens, resumed for 3,900 more, reports 7,200). The executor tells the parser of a resumed run what
+ * the thread reported before, so each `usage` event is what this run added (the sum of its turn's calls).
  */
 import type { ExecutorEvent } from '../../spec.ts';
 import type { CliOutcome, CliOutputParser } from '../cli-agent-adapter.ts';
 import { arrayOf, countOf, objectOf, readJsonLine, stringOf, type JsonObject } from '../json-lines.ts';
-import { createThreadUsageMemory, type ThreadUsage, type ThreadUsageMemory } from './codex-thread-usage.ts';
+import type { ResumedSession } from '../cli-agent-adapter.ts';
 
-/** What a parser shares with the other parsers of its adapter. */
-export interface CodexOutputParserOptions {
-  /** The threads' reported totals; by default a memory of this parser's own. */
-  threadUsage?: ThreadUsageMemory;
+/** Token totals as Codex reports them for a thread. */
+interface ThreadUsage {
+  inputTokens: number;
+  outputTokens: number;
 }
 
 /** How the turn ended, when it did. */
@@ -31,9 +33,8 @@ type TurnEnd = { succeeded: true } | { succeeded: false; message: string };
 
 const reconnecting = /^Reconnecting\.\.\./;
 
-/** Creates a parser for one activation's stdout. */
-export function createCodexOutputParser(options: CodexOutputParserOptions = {}): CliOutputParser {
-  const threadUsage = options.threadUsage ?? createThreadUsageMemory();
+/** Creates a parser for one activation's stdout; `resumed` when the activation continues a thread. */
+export function createCodexOutputParser(resumed?: ResumedSession): CliOutputParser {
   const startedItems = new Set<string>();
   let threadId: string | undefined;
   let reported: ThreadUsage = { inputTokens: 0, outputTokens: 0 };
@@ -47,7 +48,7 @@ export function createCodexOutputParser(options: CodexOutputParserOptions = {}):
     switch (event.type) {
       case 'thread.started': {
         threadId = stringOf(event.thread_id) ?? threadId;
-        if (threadId !== undefined) reported = threadUsage.get(threadId);
+        if (threadId !== undefined && threadId === resumed?.sessionId) reported = resumed.usageSoFar;
         return [];
       }
       case 'turn.started':
@@ -125,7 +126,6 @@ export function createCodexOutputParser(options: CodexOutputParserOptions = {}):
           : totals.outputTokens,
     };
     reported = totals;
-    if (threadId !== undefined) threadUsage.set(threadId, totals);
     if (added.inputTokens + added.outputTokens === 0) return [];
     return [{ type: 'usage', ...added }];
   };
