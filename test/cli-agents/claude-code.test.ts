@@ -26,7 +26,7 @@ import {
   runOneRoundTask,
 } from '../support/cli-agents/cli-agent-e2e-checks.ts';
 import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
-import { emittedText, eventsOfType } from '../support/cli-agents/recording-events.ts';
+import { ofType, textOf } from '../../src/executors/cli-agents/testing/create-parser-fixtures.ts';
 import { scriptedUsage, scriptedUsageEvent } from '../support/cli-agents/scripted-usage.ts';
 import { lastToolResult, type ScriptedToolCall } from '../support/scripted-model-server/index.ts';
 
@@ -104,17 +104,17 @@ describeWithCliAgent('claude-code', 'the claude-code executor with the real Clau
 
     // The normalised events: text, the CLI's tool calls with their ids and inputs, results, usage; the
     // granted token redacted.
-    const calls = eventsOfType(events, 'tool-call');
+    const calls = ofType(events, 'tool-call');
     expect(calls.map((event) => [event.toolName, event.input])).toEqual([
       ['Edit', { replace_all: false, ...(script[0]!.toolCalls![0]!.input as object) }],
       ['Bash', script[1]!.toolCalls![0]!.input],
     ]);
     expect(calls.map((event) => event.toolCallId)).toEqual(['toolu_scripted_0_0', 'toolu_scripted_1_0']);
     expectGreetingEditEvents(events);
-    expect(emittedText(events)).toBe(`${script[0]!.text}${ONE_ROUND_SUMMARY}`);
+    expect(textOf(events)).toBe(`${script[0]!.text}${ONE_ROUND_SUMMARY}`);
 
     // Usage: one event per model call with the scripted counts, priced with the endpoint's prices.
-    expect(eventsOfType(events, 'usage')).toEqual(
+    expect(ofType(events, 'usage')).toEqual(
       script.map((turn) =>
         scriptedUsageEvent([turn], pricing, { model: 'claude-e2e', endpoint: 'anthropic' }),
       ),
@@ -133,7 +133,7 @@ describeWithCliAgent('claude-code', 'the claude-code executor with the real Clau
       e2e.model.requests.map((request) => request.headers['x-claude-code-session-id']),
     );
     expect(sessions.size).toBe(1);
-    expect(eventsOfType(e2e.events, 'usage')).toHaveLength(4);
+    expect(ofType(e2e.events, 'usage')).toHaveLength(4);
   });
 
   it('is stopped at the attempt timeout while the model never answers, leaving no process behind', async () => {

@@ -25,7 +25,7 @@ import {
 } from '../support/cli-agents/cli-agent-e2e-checks.ts';
 import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
 import { PINNED_CLI_AGENTS } from '../support/cli-agents/pinned-cli-agents.ts';
-import { emittedText, eventsOfType } from '../support/cli-agents/recording-events.ts';
+import { ofType, textOf } from '../../src/executors/cli-agents/testing/create-parser-fixtures.ts';
 import { scriptedUsage, scriptedUsageEvent } from '../support/cli-agents/scripted-usage.ts';
 import {
   lastToolResult,
@@ -146,7 +146,7 @@ describeWithCliAgent('codex', 'the codex executor with the real Codex CLI', (bin
 
     // The normalised events: text, the CLI's tool calls with their inputs, results, usage; the granted
     // token redacted.
-    const calls = eventsOfType(events, 'tool-call');
+    const calls = ofType(events, 'tool-call');
     expect(calls.map((event) => event.toolName)).toEqual(['file_change', 'command_execution']);
     expect(calls[0]!.input).toEqual({
       changes: [{ path: expect.stringMatching(/\/greet\.js$/) as unknown, kind: 'update' }],
@@ -155,10 +155,10 @@ describeWithCliAgent('codex', 'the codex executor with the real Codex CLI', (bin
       command: expect.stringContaining('node greet.test.js && echo') as unknown,
     });
     expectGreetingEditEvents(events);
-    expect(emittedText(events)).toBe(`${script[0]!.text}\n\n${ONE_ROUND_SUMMARY}`);
+    expect(textOf(events)).toBe(`${script[0]!.text}\n\n${ONE_ROUND_SUMMARY}`);
 
     // Usage: Codex reports one turn's total, priced with the endpoint's prices.
-    expect(eventsOfType(events, 'usage')).toEqual([
+    expect(ofType(events, 'usage')).toEqual([
       scriptedUsageEvent(script, pricing, { model: modelId, endpoint: 'openai' }),
     ]);
     expectUsageRecorded(outcome, scriptedUsage(script, pricing));
@@ -187,9 +187,10 @@ describeWithCliAgent('codex', 'the codex executor with the real Codex CLI', (bin
       const { inputTokens, outputTokens } = scriptedUsage(turns, pricing);
       return [inputTokens, outputTokens];
     };
-    expect(eventsOfType(e2e.events, 'usage').map((event) => [event.inputTokens, event.outputTokens])).toEqual(
-      [tokens(script.slice(0, 2)), tokens(script.slice(2))],
-    );
+    expect(ofType(e2e.events, 'usage').map((event) => [event.inputTokens, event.outputTokens])).toEqual([
+      tokens(script.slice(0, 2)),
+      tokens(script.slice(2)),
+    ]);
     const [inputTokens, outputTokens] = tokens(script);
     expect(outcome.attempt.usage).toMatchObject({ inputTokens, outputTokens });
   });

@@ -25,7 +25,7 @@ import {
   runOneRoundTask,
 } from '../support/cli-agents/cli-agent-e2e-checks.ts';
 import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
-import { emittedText, eventsOfType } from '../support/cli-agents/recording-events.ts';
+import { ofType, textOf } from '../../src/executors/cli-agents/testing/create-parser-fixtures.ts';
 import { scriptedUsage, scriptedUsageEvent } from '../support/cli-agents/scripted-usage.ts';
 import { lastToolResult, type ScriptedToolCall } from '../support/scripted-model-server/index.ts';
 
@@ -101,15 +101,15 @@ describeWithCliAgent('gemini-cli', 'the gemini-cli executor with the real Gemini
 
     // The normalised events: text, the CLI's tool calls with their inputs, results, usage; the granted
     // token redacted.
-    expect(eventsOfType(events, 'tool-call').map((event) => [event.toolName, event.input])).toEqual([
+    expect(ofType(events, 'tool-call').map((event) => [event.toolName, event.input])).toEqual([
       ['replace', script[0]!.toolCalls![0]!.input],
       ['run_shell_command', script[1]!.toolCalls![0]!.input],
     ]);
     expectGreetingEditEvents(events);
-    expect(emittedText(events)).toBe(ONE_ROUND_SUMMARY);
+    expect(textOf(events)).toBe(ONE_ROUND_SUMMARY);
 
     // Usage: the CLI reports the session's total per model, priced with the endpoint's prices.
-    expect(eventsOfType(events, 'usage')).toEqual([
+    expect(ofType(events, 'usage')).toEqual([
       scriptedUsageEvent(script, pricing, { model: 'gemini-2.5-pro', endpoint: 'gemini' }),
     ]);
     expectUsageRecorded(outcome, scriptedUsage(script, pricing));

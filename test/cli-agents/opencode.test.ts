@@ -35,7 +35,7 @@ import {
   runOneRoundTask,
 } from '../support/cli-agents/cli-agent-e2e-checks.ts';
 import { describeWithCliAgent } from '../support/cli-agents/describe-with-cli-agent.ts';
-import { emittedText, eventsOfType } from '../support/cli-agents/recording-events.ts';
+import { ofType, textOf } from '../../src/executors/cli-agents/testing/create-parser-fixtures.ts';
 import { scriptedUsage, scriptedUsageEvent } from '../support/cli-agents/scripted-usage.ts';
 import {
   endsWithToolResult,
@@ -141,19 +141,19 @@ describeWithCliAgent('opencode', 'the opencode executor with the real OpenCode',
       // The normalised events: text, the CLI's tool calls with their ids and inputs, results, usage; the
       // granted token redacted.
       expect(
-        eventsOfType(events, 'tool-call').map((event) => [event.toolCallId, event.toolName, event.input]),
+        ofType(events, 'tool-call').map((event) => [event.toolCallId, event.toolName, event.input]),
       ).toEqual([
         ['call_scripted_0_0', 'edit', script[0]!.toolCalls![0]!.input],
         ['call_scripted_1_0', 'bash', script[1]!.toolCalls![0]!.input],
       ]);
       expectGreetingEditEvents(events);
-      const results = eventsOfType(events, 'tool-result');
+      const results = ofType(events, 'tool-result');
       expect(results[0]!.output).toBe('Edit applied successfully.');
       expect(results[1]!.output).toContain('DEPLOY_TOKEN=[REDACTED]');
-      expect(emittedText(events)).toBe(`${script[0]!.text}${ONE_ROUND_SUMMARY}`);
+      expect(textOf(events)).toBe(`${script[0]!.text}${ONE_ROUND_SUMMARY}`);
 
       // Usage: one event per model call with the scripted counts, priced with the endpoint's prices.
-      expect(eventsOfType(events, 'usage')).toEqual(
+      expect(ofType(events, 'usage')).toEqual(
         script.map((turn) =>
           scriptedUsageEvent([turn], pricing, { model: 'scripted-coder', endpoint: 'local' }),
         ),
@@ -170,7 +170,7 @@ describeWithCliAgent('opencode', 'the opencode executor with the real OpenCode',
       // The fix round continued the session: the same OpenCode session id in every request.
       const sessions = new Set(e2e.model.requests.map((request) => request.headers['x-session-id']));
       expect(sessions.size).toBe(1);
-      expect(eventsOfType(e2e.events, 'usage')).toHaveLength(4);
+      expect(ofType(e2e.events, 'usage')).toHaveLength(4);
     });
 
     it('is stopped at the attempt timeout while the model never answers, leaving no process behind', async () => {
@@ -268,12 +268,10 @@ describeWithCliAgent('opencode', 'the opencode executor with the real OpenCode',
         expect(model.httpLog.map((exchange) => exchange.path)).toEqual(
           model.requests.map((request) => request.path),
         );
-        expect(eventsOfType(events, 'usage').map((event) => [event.inputTokens, event.outputTokens])).toEqual(
-          [
-            [5_000, 40],
-            [5_100, 5],
-          ],
-        );
+        expect(ofType(events, 'usage').map((event) => [event.inputTokens, event.outputTokens])).toEqual([
+          [5_000, 40],
+          [5_100, 5],
+        ]);
 
         // OpenCode's state stayed in the activation home; it installed nothing there with npm (npm would have
         // left its cache in ~/.npm and packages in the config directory's node_modules).

@@ -24,7 +24,7 @@ import {
   type StartCliAgentE2e,
   type TaskOutcome,
 } from './cli-agent-e2e.ts';
-import { eventsOfType } from './recording-events.ts';
+import { ofType } from '../../../src/executors/cli-agents/testing/create-parser-fixtures.ts';
 import { liveProcesses, survivingProcesses } from './live-processes.ts';
 
 /** The model's last words in {@link oneRoundScript}. */
@@ -103,12 +103,12 @@ export function expectNoSecretOnTheWire(requests: RecordedModelRequest[], apiKey
  * name; greet.js as the one file changed; and the granted secret, which reached the model, redacted.
  */
 export function expectGreetingEditEvents(events: ExecutorEvent[]): void {
-  const calls = eventsOfType(events, 'tool-call');
+  const calls = ofType(events, 'tool-call');
   expect(
-    eventsOfType(events, 'tool-result').map((event) => [event.toolCallId, event.toolName, event.isError]),
+    ofType(events, 'tool-result').map((event) => [event.toolCallId, event.toolName, event.isError]),
   ).toEqual(calls.map((call) => [call.toolCallId, call.toolName, undefined]));
   expect(JSON.stringify(events)).not.toContain(E2E_SECRETS.granted);
-  expect(eventsOfType(events, 'file-change')).toEqual([
+  expect(ofType(events, 'file-change')).toEqual([
     { type: 'file-change', path: 'greet.js', change: 'modified' },
   ]);
 }

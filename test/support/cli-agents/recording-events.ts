@@ -1,5 +1,6 @@
 /**
- * Capturing the normalised events an executor emits, for tests that run it behind a runner.
+ * Capturing the normalised events an executor emits, for tests that run it behind a runner. To pick
+ * events by type or join their text, use `ofType` / `textOf` of src/executors/cli-agents/testing.
  */
 import type { Executor, ExecutorContext, ExecutorEvent } from '../../../src/executors/spec.ts';
 
@@ -19,19 +20,4 @@ export function recordingEvents(executor: Executor, events: ExecutorEvent[]): Ex
       ? { resume: (context, session) => executor.resume!(recorded(context), session) }
       : {}),
   };
-}
-
-/** The events of one type, narrowed to it. */
-export function eventsOfType<T extends ExecutorEvent['type']>(
-  events: ExecutorEvent[],
-  type: T,
-): Array<Extract<ExecutorEvent, { type: T }>> {
-  return events.filter((event): event is Extract<ExecutorEvent, { type: T }> => event.type === type);
-}
-
-/** The text the model streamed, as the `text-delta` events carry it, joined. */
-export function emittedText(events: ExecutorEvent[]): string {
-  return eventsOfType(events, 'text-delta')
-    .map((event) => event.text)
-    .join('');
 }
