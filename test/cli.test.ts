@@ -265,6 +265,16 @@ describe('the warren CLI against `warren up`', () => {
     await cli('task', 'cancel', id!);
   });
 
+  it('task add says when no runner offers the task’s executor (a CLI agent nobody installed)', async () => {
+    const created = await cli('task', 'add', 'Tidy up', '--repo', repo, '--executor', 'goose');
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(
+      /waiting: no runner offers the goose executor \(executor:goose\); install the goose CLI on a runner/,
+    );
+    const id = /created (tsk_\w+)/.exec(created.stdout)?.[1];
+    await cli('task', 'cancel', id!);
+  });
+
   it('up refuses a config file with a bad field, naming its JSON path', async () => {
     const file = harness.path('bad-config.json');
     await writeFile(

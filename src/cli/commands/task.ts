@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { isTerminalTaskState } from '../../core/task-state.ts';
+import { EXECUTOR_MODEL_PROVIDERS } from '../../core/executor-model-providers.ts';
 import { resolveModelAssignment } from '../../core/model-assignment.ts';
 import type { HubClient } from '../../client/hub-client.ts';
 import type { UsageRecord, UsageTotals } from '../../core/usage.ts';
@@ -113,8 +114,10 @@ export function registerTaskCommands(program: Command): void {
       );
     }
     if (!options.json && created.state === 'queued') {
-      const waiting = await describeModelWait(client, created).catch(() => undefined);
-      if (waiting) process.stdout.write(`${paint('yellow', 'waiting')}: ${waiting}\n`);
+      for (const describeWait of [describeExecutorWait, describeModelWait]) {
+        const waiting = await describeWait(client, created).catch(() => undefined);
+        if (waiting) process.stdout.write(`${paint('yellow', 'waiting')}: ${waiting}\n`);
+      }
     }
     if (options.wait) {
       const [final] = await followTasks(client, [created.id], { quiet: Boolean(options.json) });
@@ -449,6 +452,20 @@ export function describeTask(task: Task, attempts: Attempt[], usageRecords: Usag
     }
   }
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * Why a queued task cannot start yet because no registered runner offers its executor (a CLI agent no
+ * runner has installed, say), or undefined when one does.
+ */
+async function describeExecutorWait(client: HubClient, task: Task): Promise<string | undefined> {
+  const capability = `executor:${task.executor}`;
+  const runners = await client.runners.list();
+  if (runners.some((runner) => runner.capabilities.includes(capability))) return undefined;
+  const hint = Object.hasOwn(EXECUTOR_MODEL_PROVIDERS, task.executor)
+    ? `install the ${task.executor} CLI on a runner (or set runner.cliAgents.${task.executor}.path in its config file) and restart it`
+    : 'start a runner that offers it';
+  return `no runner offers the ${task.executor} executor (${capability}); ${hint}. The task starts when one does (see warren runners)`;
 }
 
 /**
