@@ -9,7 +9,8 @@ const allowedImports = {
   client: ['core'],
   vcs: ['core'],
   executors: ['core'],
-  hub: ['core', 'store', 'dashboard'],
+  // why vcs: the hub clones and fetches the Git repository of agent definitions with the runner's mirror helpers.
+  hub: ['core', 'store', 'dashboard', 'vcs'],
   runner: ['core', 'executors', 'vcs', 'client'],
   dashboard: ['core'],
   cli: ['core', 'store', 'hub', 'runner', 'executors', 'vcs', 'client'],
