@@ -7,6 +7,7 @@ import { silentLogger } from '../src/core/logger.ts';
 import type { Task, TaskSpecInput, TaskState } from '../src/core/types.ts';
 import { startHub, type RunningHub } from '../src/hub/start-hub.ts';
 import { createGitSandbox, type GitSandbox } from '../src/vcs/testing/create-git-sandbox.ts';
+import { readStartTime } from '../src/runner/process-groups.ts';
 import type { RunnerState } from '../src/runner/runner-state-file.ts';
 import { startRunner, type RunningRunner, type StartRunnerOptions } from '../src/runner/start-runner.ts';
 import { isProcessAlive } from '../src/executors/testing/is-process-alive.ts';
@@ -320,6 +321,7 @@ describe('startRunner against a real hub', () => {
     child.stderr.on('data', (chunk: Buffer) => (childErrors += chunk.toString()));
     const exited = new Promise((resolve) => child.once('exit', resolve));
     let orphan: number | undefined;
+    let orphanStartTime: string | undefined;
     try {
       await waitForState(task.id, ['running']).catch((error: unknown) => {
         throw new Error(`${String(error)}; runner stderr: ${childErrors}`);
@@ -330,6 +332,7 @@ describe('startRunner against a real hub', () => {
           async () => (await readFile(pidFile, 'utf8').catch(() => '')).trim() || undefined,
         ),
       );
+      orphanStartTime = readStartTime(orphan);
       // The state file must record the executor's process group before the crash.
       await waitFor('the recorded process group', async () =>
         (await readState()).held[0]?.processGroups?.length ? true : undefined,
@@ -355,7 +358,10 @@ describe('startRunner against a real hub', () => {
     } finally {
       child.kill('SIGKILL');
       // The killed runner could not stop its executor's processes; do it for it.
-      if (orphan !== undefined && isProcessAlive(orphan)) process.kill(orphan, 'SIGKILL');
+      // why: only the same process (same start time): its pid may belong to another one by now.
+      if (orphan !== undefined && orphanStartTime !== undefined && readStartTime(orphan) === orphanStartTime) {
+        process.kill(orphan, 'SIGKILL');
+      }
     }
   });
 

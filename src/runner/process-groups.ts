@@ -48,7 +48,11 @@ function readBootId(): string | undefined {
   }
 }
 
-function readStartTime(pid: number): string | undefined {
+/**
+ * A process's start time in clock ticks since boot (`/proc/<pid>/stat` field 22), or undefined when it does
+ * not exist (or this is not Linux). With the boot id, it tells a process from a later one given the same pid.
+ */
+export function readStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // why: the command name (field 2) may contain spaces and parentheses; fields after the last ')' are fixed.

@@ -5,6 +5,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import {
+  describeProcessGroup,
+  killRecordedProcessGroup,
+  type ProcessGroupRecord,
+} from '../../src/runner/process-groups.ts';
 import { createGitSandbox, type GitSandbox } from '../../src/vcs/testing/create-git-sandbox.ts';
 import type { HubProcessReady, HubProcessSettings } from './hub-process.ts';
 
@@ -86,23 +91,30 @@ export interface ProcessHarness {
 export async function createProcessHarness(): Promise<ProcessHarness> {
   const sandbox = await createGitSandbox();
   const tracked: TrackedProcess[] = [];
-  const adopted = new Set<number>();
-  // A watchdog in its own process group: it reads process group ids on stdin and, when stdin ends because
-  // this test process died without cleaning up (killed runner of vitest, Ctrl-C), kills them all. why:
-  // runners retry a vanished hub forever by design; without this they would outlive a killed test run.
+  const adopted: ProcessGroupRecord[] = [];
+  // A watchdog in its own process group: it reads process group ids on stdin (`+id` to watch, `-id` to
+  // forget) and, when stdin ends because this test process died without cleaning up (killed runner of
+  // vitest, Ctrl-C), kills the groups it still watches. why: runners retry a vanished hub forever by
+  // design; without this they would outlive a killed test run. A group is forgotten as soon as its leader
+  // exits: the id may then be handed to an unrelated process (pids wrap at 32768 on CI machines), and a
+  // stale id must never be signalled.
   const watchdog = spawn(
     '/bin/sh',
     [
       '-c',
-      'groups=; while read -r group; do groups="$groups $group"; done; ' +
-        'for group in $groups; do kill -s KILL -- "-$group" 2>/dev/null; done',
+      'groups=" "; while read -r line; do case "$line" in ' +
+        '+*) groups="$groups${line#+} " ;; -*) groups=$(printf "%s" "$groups" | sed "s/ ${line#-} / /g") ;; ' +
+        'esac; done; for group in $groups; do kill -s KILL -- "-$group" 2>/dev/null; done',
     ],
     { detached: true, stdio: ['pipe', 'ignore', 'ignore'] },
   );
   watchdog.unref();
   (watchdog.stdin as unknown as { unref(): void }).unref();
   const watch = (pid: number): void => {
-    watchdog.stdin?.write(`${pid}\n`);
+    if (Number.isSafeInteger(pid) && pid > 1) watchdog.stdin?.write(`+${pid}\n`);
+  };
+  const forget = (pid: number): void => {
+    watchdog.stdin?.write(`-${pid}\n`);
   };
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -143,9 +155,20 @@ export async function createProcessHarness(): Promise<ProcessHarness> {
     const exited = new Promise<ProcessExit>((resolve) => {
       child.once('exit', (code, signal) => {
         exit = { code, signal };
+        // why: the leader is reaped now, so its pid may be reused once the rest of its group is gone. Kill
+        // what is left of the group while the id is surely still ours, then never signal the id again.
+        signalOwnGroup('SIGKILL');
+        forget(pid);
         resolve(exit);
       });
     });
+    const signalOwnGroup = (signal: NodeJS.Signals): void => {
+      try {
+        process.kill(-pid, signal);
+      } catch {
+        // The group is gone already.
+      }
+    };
     const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
     const process_: TrackedProcess = {
       name,
@@ -185,11 +208,8 @@ export async function createProcessHarness(): Promise<ProcessHarness> {
         });
       },
       signalGroup(signal) {
-        try {
-          process.kill(-pid, signal);
-        } catch {
-          // The group is gone already.
-        }
+        // why: after the exit the id is no longer ours (see the 'exit' handler).
+        if (exit === undefined) signalOwnGroup(signal);
       },
     };
     const describe = () => `--- stdout\n${stdout.slice(-4_000)}\n--- stderr\n${stderr.slice(-4_000)}`;
@@ -258,17 +278,12 @@ export async function createProcessHarness(): Promise<ProcessHarness> {
       ]);
     },
     adoptProcessGroup(pid) {
-      adopted.add(pid);
+      // The leader's start time goes with the id, so a later process given the same pid is never signalled.
+      adopted.push(describeProcessGroup(pid));
       watch(pid);
     },
     async cleanup() {
-      for (const pid of adopted) {
-        try {
-          process.kill(-pid, 'SIGKILL');
-        } catch {
-          // Gone already.
-        }
-      }
+      for (const group of adopted) killRecordedProcessGroup(group);
       for (const child of tracked) child.signalGroup('SIGKILL');
       await Promise.all(tracked.filter((child) => child.isRunning()).map((child) => child.exited));
       // Everything is dead already; the watchdog must not signal process group ids that may be reused.

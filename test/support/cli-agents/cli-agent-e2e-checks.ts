@@ -213,8 +213,10 @@ function expectTimedOut({ attempt }: TaskOutcome): void {
 
 // why: longer than any attempt timeout of these tests: the model (or command) outlasts the attempt.
 const foreverMs = 600_000;
-// why: long enough for each CLI to start and send its first request, short enough for the test's time.
-const shortTaskTimeoutMs = 8_000;
+// why: long enough for each CLI to start, send its first request and (for a hung command) start the
+// command before the attempt times out. OpenCode alone takes about 4 s to its first request on a quiet
+// 2-core machine, and over 8 s while other test files run beside it.
+const shortTaskTimeoutMs = 20_000;
 
 /**
  * Runs a task whose model never answers, with a short timeout, and checks it was stopped at the timeout
