@@ -3,6 +3,7 @@
  * client reads. Shared by `src/hub` and `src/client` so the two can never disagree.
  *
  * Auth: `Authorization: Bearer <token>`. Admin token: every route. Runner token: runner and attempt routes.
+ * Enrollment token (the hub's WARREN_ENROLLMENT_TOKEN): `POST /v1/runners/enroll` only.
  * Errors: `{ error: { code, message, issues? } }` with the status from `src/hub/http-status.ts`.
  *
  * Routes
@@ -18,6 +19,8 @@
  * - `GET /v1/events?after=&taskId=&types=` → `text/event-stream` (`id:` event id, `event:` type, `data:` the
  *   WarrenEvent as JSON; `: keep-alive` comments); resumable with `Last-Event-ID`
  * - `POST /v1/runners` (admin) RunnerCreateRequest → 201 `{ runner, token }` (token shown once)
+ * - `POST /v1/runners/enroll` (enrollment token) RunnerCreateRequest → 201 `{ runner, token }`; replaces an
+ *   offline runner of that name, 409 for a live one, 403 when the hub has no enrollment token
  * - `GET /v1/runners` → `{ runners }`;  `DELETE /v1/runners/:id` → 204
  * - `POST /v1/runner/register` (runner) RunnerRegisterRequest → `{ runner, config }`
  * - `POST /v1/runner/heartbeat` (runner) RunnerHeartbeatRequest → `{ runner, revokedAttemptIds }`
@@ -33,10 +36,15 @@
  * - `GET /v1/endpoints` → EndpointList `{ endpoints }` (each with its health)
  * - `PUT /v1/endpoints/:name` ModelEndpointInput (`name` optional, else the same) → 201 | 200 EndpointPut
  * - `DELETE /v1/endpoints/:name` → 204
+ * - `GET /v1/agents` → AgentDefinitionList `{ source?, agents, problems }` (agent definitions, rejected files)
+ * - `GET /v1/agents/:name` → AgentDefinitionDetail `{ agent, skills }` (404 when there is no such agent)
  * - `GET /healthz`, `GET /readyz`, `GET /metrics` (no auth)
  */
+import { dependencyHealthListSchema, runnerAgentPairingsSchema } from './runner-pairing-schema.ts';
 import { z } from 'zod';
+import type { AgentDefinition, AgentDefinitionProblem } from './agent-definition.ts';
 import type { FieldIssue, WarrenErrorCode } from './errors.ts';
+import type { Scorecard } from './routing-score.ts';
 import type { EndpointHealth, ModelAssignment, ModelEndpoint } from './model-endpoints.ts';
 import {
   EVENT_TYPES,
@@ -45,6 +53,7 @@ import {
   logEntrySchema,
   TASK_STATES,
   type Attempt,
+  type AttemptState,
   type Runner,
   type Task,
   type WarrenEvent,
@@ -125,6 +134,10 @@ export const runnerRegisterRequestSchema = z.strictObject({
   slots: z.number().int().min(1).max(256),
   version: z.string().max(100).optional(),
   hostname: z.string().max(255).optional(),
+  /** The agent definitions this runner runs, with the capabilities each offers (fleet routing). */
+  agents: runnerAgentPairingsSchema.optional(),
+  /** The first results of the dependency health checks the pairings require. */
+  dependencyHealth: dependencyHealthListSchema.optional(),
 });
 
 /** `POST /v1/runner/heartbeat`. */
@@ -133,6 +146,8 @@ export const runnerHeartbeatRequestSchema = z.strictObject({
   status: z.enum(['online', 'draining', 'offline']).default('online'),
   /** Attempts the runner believes it holds; the answer lists those the hub has revoked. */
   attemptIds: z.array(z.string().max(100)).max(1_000).default([]),
+  /** The latest results of the runner's dependency health checks; replaces the stored ones. */
+  dependencyHealth: dependencyHealthListSchema.optional(),
 });
 
 /** `POST /v1/runner/claim`. why: 30 s long poll stays under common proxy idle timeouts (60 s). */
@@ -242,6 +257,36 @@ export interface RunnerConfig {
 /** How many ledger rows `GET /v1/tasks/:id` carries. why: enough for any task's story; the rest is summed. */
 export const TASK_DETAIL_USAGE_RECORDS = 500;
 
+/**
+ * `GET /v1/tasks/:id/routing`: the routing decision stored on each attempt and, for a queued task, the one
+ * the scheduler would make now. A decision is `{ decidedAt, taskCapabilities, winner, reason, cards }`, the
+ * cards being the candidates' scorecards, best first (`src/core/routing-score.ts`).
+ */
+export interface TaskRouting {
+  task: Task;
+  attempts: Array<{
+    attemptId: string;
+    number: number;
+    runnerId: string;
+    state: AttemptState;
+    agent?: string;
+    routing?: RoutingDecisionRecord;
+  }>;
+  now?: RoutingDecisionRecord;
+}
+
+/** A routing decision as stored on an attempt (see `RoutingRecord` in the hub). */
+export interface RoutingDecisionRecord {
+  decidedAt: string;
+  taskCapabilities: string[];
+  winner: string;
+  /** The id of the runner that asked for work when the decision was made: it wins ties. */
+  claimant?: string;
+  reason: string;
+  deferralExpired?: boolean;
+  cards: Scorecard[];
+}
+
 /** `GET /v1/tasks/:id` answer. */
 export interface TaskDetail {
   /** The task, with its usage totals. */
@@ -310,4 +355,56 @@ export interface AttemptEndResult {
 /** `POST /v1/runner/claim` answer; empty when the wait ran out, the runner is draining or has no free slot. */
 export interface ClaimResult {
   claims: ClaimedWork[];
+}
+
+/** Where a hub reads agent definitions from; credentials in a URL are redacted. */
+export type AgentSourceInfo =
+  { kind: 'directory'; directory: string } | { kind: 'git'; url: string; ref: string; path?: string };
+
+/** An agent definition as the hub serves it: the definition, where it came from and how long it is cached. */
+export interface AgentDefinitionEntry {
+  definition: AgentDefinition;
+  /** Its file, relative to the source's root (`agents/coder.yaml`). */
+  file: string;
+  /** The commit it was read from (Git sources). */
+  revision?: string;
+  /** When this version was loaded (ISO). */
+  loadedAt: string;
+  /** When its `cache_ttl` runs out (ISO): the next use after it reads the source again. */
+  expiresAt: string;
+  /**
+   * True when the file has since changed into a version that was rejected (see `problems`): this, the last
+   * good version, stays in use until the file is fixed.
+   */
+  replacementRejected: boolean;
+}
+
+/** The state of a hub's agent definitions source. */
+export interface AgentSourceStatus {
+  source: AgentSourceInfo;
+  /** The commit the definitions in use were read from last (Git sources). */
+  revision?: string;
+  /** When the source was last read successfully (ISO). */
+  refreshedAt?: string;
+  /** When the next use reads the source again (ISO). */
+  nextRefreshAt?: string;
+  /** Set while the last read failed (repository unreachable, ...): the last good definitions are served. */
+  lastError?: { at: string; message: string };
+}
+
+/** `GET /v1/agents` answer. */
+export interface AgentDefinitionList {
+  /** The source and its state; absent when the hub has no `agents` setting. */
+  source?: AgentSourceStatus;
+  /** Definitions in use, by name. */
+  agents: AgentDefinitionEntry[];
+  /** Rejected files (file, field, reason) and a failed read of the source. */
+  problems: AgentDefinitionProblem[];
+}
+
+/** `GET /v1/agents/:name` answer. */
+export interface AgentDefinitionDetail {
+  agent: AgentDefinitionEntry;
+  /** The skills the definition names and whether each has a folder in the source. */
+  skills: Array<{ name: string; exists: boolean }>;
 }

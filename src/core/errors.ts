@@ -14,6 +14,7 @@ export type WarrenErrorCode =
   | 'unauthorized'
   | 'forbidden'
   | 'payload_too_large'
+  | 'rate_limited'
   | 'unavailable'
   | 'executor_failed'
   | 'git_failed'
@@ -57,9 +58,9 @@ export class InvalidInputError extends WarrenError {
   }
 }
 
-/** A task, attempt, runner or model endpoint that does not exist. */
+/** A task, attempt, runner, model endpoint, agent definition or skill that does not exist. */
 export class NotFoundError extends WarrenError {
-  readonly resource: 'task' | 'attempt' | 'runner' | 'endpoint' | 'route';
+  readonly resource: 'task' | 'attempt' | 'runner' | 'endpoint' | 'route' | 'agent' | 'skill';
   readonly id: string;
 
   constructor(resource: NotFoundError['resource'], id: string) {
@@ -129,6 +130,45 @@ export class ForbiddenError extends WarrenError {
   constructor(message: string) {
     super('forbidden', message);
     this.name = 'ForbiddenError';
+  }
+}
+
+/**
+ * The caller spent its rate limit (`src/hub/rate-limits.ts`): the request was refused before any work, so
+ * sending it again after `retryAfterSeconds` is always safe. Names who and what, never the token.
+ */
+export class RateLimitedError extends WarrenError {
+  /** The kind of caller whose bucket is empty. */
+  readonly principal: 'admin' | 'runner';
+  /** The runner, when the caller is one. */
+  readonly runnerId: string | undefined;
+  /** The action refused, e.g. `task.create`. */
+  readonly action: string;
+  /** What the action costs in tokens. */
+  readonly cost: number;
+  /** Whole seconds until the bucket holds the cost again; at least 1 (what `Retry-After` says). */
+  readonly retryAfterSeconds: number;
+
+  constructor(details: {
+    principal: 'admin' | 'runner';
+    runnerId?: string;
+    action: string;
+    cost: number;
+    retryAfterMs: number;
+  }) {
+    const retryAfterSeconds = Math.max(1, Math.ceil(details.retryAfterMs / 1_000));
+    const who =
+      details.principal === 'admin' ? 'the admin client' : `runner ${details.runnerId ?? '(unknown)'}`;
+    super(
+      'rate_limited',
+      `${who} is over its rate limit: ${details.action} costs ${details.cost}; retry in ${retryAfterSeconds} s`,
+    );
+    this.name = 'RateLimitedError';
+    this.principal = details.principal;
+    this.runnerId = details.runnerId;
+    this.action = details.action;
+    this.cost = details.cost;
+    this.retryAfterSeconds = retryAfterSeconds;
   }
 }
 

@@ -13,5 +13,6 @@ export * from './parse-input.ts';
 export * from './route-task.ts';
 export * from './routing-config.ts';
 export * from './task-state.ts';
+export * from './token-bucket.ts';
 export * from './types.ts';
 export * from './usage.ts';

@@ -30,8 +30,15 @@
  *   model selector from the routing config (`route-task.ts`).
  * - **cost ledger**: one row per model call a runner reports (tokens and dollars), summed onto the attempt
  *   and the task (`usage.ts`).
+ * - **pairing**: a runner with one agent definition it can run, offering weighted capabilities; fleet
+ *   routing scores pairings per task (`fleet-types.ts`, `routing-score.ts`).
+ * - **hold**: a named concurrency limit an attempt takes while it is active (e.g. `limit:deploy`, at most
+ *   two at once); a claim skips a task whose hold is full.
+ * - **breaker**: a circuit breaker per runner and per agent that stops routing to one that keeps failing
+ *   (`circuit-breaker.ts`).
  */
 import { z } from 'zod';
+import type { DependencyHealth, RunnerAgentPairing } from './fleet-types.ts';
 import { modelCapabilityOf, modelSelectorSchema } from './model-selector.ts';
 import type { UsageTotals } from './usage.ts';
 
@@ -101,8 +108,15 @@ export const ATTEMPT_STATES = [
 /** An attempt state; see {@link ATTEMPT_STATES}. */
 export type AttemptState = (typeof ATTEMPT_STATES)[number];
 
-/** Runner presence. `online`: heartbeating; `draining`: finishing work, claims nothing; `offline`: missed heartbeats. */
-export const RUNNER_STATUSES = ['online', 'draining', 'offline'] as const;
+/**
+ * Runner presence.
+ * - `online`: heartbeating, every dependency check it needs passing; claims work.
+ * - `degraded`: heartbeating late, or a dependency check it needs is failing; it still claims, but routing
+ *   prefers online runners and scores a pairing whose check fails at zero.
+ * - `draining`: finishing work, claims nothing.
+ * - `offline`: missed heartbeats.
+ */
+export const RUNNER_STATUSES = ['online', 'degraded', 'draining', 'offline'] as const;
 /** A runner's presence. */
 export type RunnerStatus = (typeof RUNNER_STATUSES)[number];
 
@@ -334,6 +348,12 @@ export interface Attempt {
   result?: TaskResult;
   /** Tokens and dollars of this attempt's model calls. */
   usage: UsageTotals;
+  /** The agent definition that ran it, when the scheduler paired the task with one. */
+  agent?: string;
+  /** The scheduler's decision and scorecards that gave the task to this runner (opaque to the store). */
+  routing?: Record<string, unknown>;
+  /** Keys of the named concurrency limits the attempt holds while it is active (see `TaskAssignment`). */
+  holds?: string[];
 }
 
 /** A stored runner. */
@@ -347,6 +367,10 @@ export interface Runner {
   hostname?: string;
   lastHeartbeatAt?: string;
   createdAt: string;
+  /** The agent definitions it can run, as it last registered them; empty for a runner without agents. */
+  agents: RunnerAgentPairing[];
+  /** The last result of each dependency health check it runs, as its last heartbeat reported them. */
+  dependencyHealth: DependencyHealth[];
   /** Attempts this runner holds right now (derived). */
   activeAttempts: number;
 }
