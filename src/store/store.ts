@@ -16,6 +16,8 @@
  * - Event ids strictly increase in commit order.
  */
 import type { RetryPolicy } from '../core/backoff.ts';
+import type { BreakerRecord } from '../core/circuit-breaker.ts';
+import type { DependencyHealth, RunnerAgentPairing } from '../core/fleet-types.ts';
 import type { ModelEndpoint } from '../core/model-endpoints.ts';
 import type { UsageRecord, UsageRecordInput } from '../core/usage.ts';
 import type {
@@ -70,6 +72,30 @@ export interface Page<Item> {
   nextCursor?: string;
 }
 
+/** One task the scheduler chose for this runner, with what to record on the attempt. */
+export interface TaskAssignment {
+  taskId: string;
+  /** The agent definition that will run it; recorded on the attempt. */
+  agent?: string;
+  /**
+   * The scheduler's decision and scorecards, recorded on the attempt as given (opaque to the store). At most
+   * {@link MAX_ROUTING_BYTES} once serialized.
+   */
+  routing?: Record<string, unknown>;
+  /**
+   * Named concurrency limits (semaphores) the attempt holds while it is active. The task is skipped (left
+   * queued) when one of them already has `limit` active holders. A key named twice counts once.
+   */
+  holds?: Array<{ key: string; limit: number }>;
+}
+
+/**
+ * Most bytes of an attempt's `routing` record, serialized as JSON. why: the record rides on the attempt row
+ * and on every read of it; 64 KiB holds the decision with a few dozen scorecards, and a bigger one means the
+ * scheduler is recording far more than anyone will read.
+ */
+export const MAX_ROUTING_BYTES = 64 * 1024;
+
 /** A runner asking for work. */
 export interface ClaimRequest {
   runnerId: string;
@@ -85,6 +111,56 @@ export interface ClaimRequest {
    * would race with the runner's other concurrent requests and overfill its slots.
    */
   maxActive?: number;
+  /**
+   * The tasks the scheduler chose, best first. When present, the claim takes only these, in this order,
+   * each only if it is still queued, the runner offers its required capabilities and its holds have room,
+   * up to `limit` and `maxActive`; others are skipped and stay queued, untouched. At most 256 entries.
+   */
+  assignments?: TaskAssignment[];
+}
+
+/** Which queued tasks to peek at (see `Store.listClaimCandidates`). */
+export interface ClaimCandidatesQuery {
+  /** Capabilities the runner offers; a task is a candidate when its required capabilities are a subset. */
+  capabilities: string[];
+  /** 1..256. */
+  limit: number;
+}
+
+/** A queued task a runner could claim, with what the scheduler weighs. */
+export interface ClaimCandidate {
+  id: string;
+  /** What a runner must offer to claim it (see `Task.requiredCapabilities`). */
+  requiredCapabilities: string[];
+  /** The task's own `capabilities` field: what routing weighs offers against. */
+  capabilities: string[];
+  lane: Lane;
+  priority: number;
+  attemptCount: number;
+  executor: string;
+  repo: string;
+  labels: string[];
+  /** The runner of the task's latest attempt when that attempt failed or was lost. */
+  previousFailedRunnerId?: string;
+  /** When the task last changed (its `updatedAt`): since then it has been waiting in the queue. */
+  queuedSince: string;
+}
+
+/** Which outcomes to read (see `Store.listPairingOutcomes`). */
+export interface PairingOutcomesQuery {
+  /** Most outcomes per pairing, 1..100. */
+  limitPerPairing: number;
+  /** Only these runners' pairings; all runners when absent. */
+  runnerIds?: string[];
+}
+
+/** The recent outcomes of one runner-agent pairing. */
+export interface PairingOutcomes {
+  runnerId: string;
+  /** The agent definition; absent for attempts run without one. */
+  agent?: string;
+  /** Newest first: succeeded → true, failed or lost → false. Cancelled attempts are left out. */
+  outcomes: boolean[];
 }
 
 /** A claimed task, its new attempt and the secret lease token (only ever returned here). */
@@ -133,6 +209,14 @@ export interface RunnerRegistration {
   version?: string;
   hostname?: string;
   status?: RunnerStatus;
+  /** The agent definitions it can run; replaces the stored list when given. */
+  agents?: RunnerAgentPairing[];
+}
+
+/** What a runner heartbeat may report besides its presence. */
+export interface RunnerHeartbeatOptions {
+  /** The latest result of each dependency check; replaces the stored list when given. */
+  dependencyHealth?: DependencyHealth[];
 }
 
 /** Which events to read. */
@@ -174,6 +258,73 @@ export type StoreSignal =
   /** New events were committed, up to and including `lastEventId`. */
   | { kind: 'events'; lastEventId: number };
 
+/** Where a database's schema stands against the migrations this Warren knows. */
+export interface MigrationStatus {
+  /** Applied migrations, oldest first. */
+  applied: Array<{ id: number; name: string; appliedAt: string }>;
+  /** Known migrations not applied yet, in the order `migrate()` would apply them. */
+  pending: Array<{ id: number; name: string }>;
+  /** Ids applied by a newer Warren that this one does not know (then `migrate()` refuses to run). */
+  unknown: number[];
+}
+
+/** What a hub asks for when it takes or renews a leadership (see `Store.acquireLeadership`). */
+export interface LeadershipRequest {
+  /** The role, e.g. `maintenance`: one holder per name. */
+  name: string;
+  /** Who asks: a hub's unique instance id. */
+  holder: string;
+  /** How long the leadership lasts from now unless renewed. */
+  ttlMs: number;
+}
+
+/** A named leadership as it stands after a call: held by `holder` until `expiresAt`. */
+export interface Leadership {
+  name: string;
+  holder: string;
+  /**
+   * Increases by one each time the leadership passes to a holder (a takeover, or the same holder coming
+   * back after it lapsed); a renewal keeps it. Two holders never share a term.
+   */
+  term: number;
+  /** When the current term began. */
+  acquiredAt: string;
+  /** When the leadership lapses unless renewed; after this anyone may take it. */
+  expiresAt: string;
+}
+
+/**
+ * One line of a `warren export` file: every record a store holds, in a form that does not depend on the
+ * backend, so that an export from SQLite imports into PostgreSQL and back unchanged.
+ *
+ * Order in a file: `header` first, then endpoints, runners, tasks (oldest first, so dependencies come
+ * before dependents), attempts, usage, events (by id), leaderships, breakers. Records of kinds a later
+ * version added (breakers; the runner's `agents` and `dependencyHealth`, the attempt's `agent`, `routing`
+ * and `holds`) may be missing from older files, which import with the defaults.
+ */
+export type ExportRecord =
+  /** The first line: format version and where the data came from. */
+  | {
+      kind: 'header';
+      format: 'warren-export';
+      version: 1;
+      dialect: 'sqlite' | 'postgres';
+      exportedAt: string;
+    }
+  | { kind: 'endpoint'; endpoint: ModelEndpoint }
+  /** A runner with its token hash (its token keeps working after the move). */
+  | { kind: 'runner'; runner: Omit<Runner, 'activeAttempts'>; tokenHash: string }
+  /** A task with the last fencing token it issued, so fencing stays monotonic after the move. */
+  | { kind: 'task'; task: Task; leaseEpoch: number }
+  /** An attempt with its lease token hash (a runner holding the lease keeps it after the move). */
+  | { kind: 'attempt'; attempt: Attempt; leaseTokenHash: string }
+  | { kind: 'usage'; record: UsageRecord }
+  | { kind: 'event'; event: WarrenEvent }
+  /** A named leadership (rarely useful after a move, kept for completeness). */
+  | { kind: 'leadership'; leadership: Leadership }
+  /** A circuit breaker, so that a pairing that keeps failing stays held back after the move. */
+  | { kind: 'breaker'; breaker: BreakerRecord };
+
 /** The queue-level operations of Warren's storage. */
 export interface Store {
   /** Which database this store uses. */
@@ -181,6 +332,8 @@ export interface Store {
 
   /** Applies pending numbered migrations. Safe to call on every start. */
   migrate(): Promise<void>;
+  /** Applied and pending migrations, without changing anything (nothing applied yet on a new database). */
+  migrationStatus(): Promise<MigrationStatus>;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   /** Releases connections. */
@@ -227,8 +380,27 @@ export interface Store {
    * Atomically picks up to `limit` queued tasks the runner can run (lane, then priority, then age) and
    * creates an attempt with a fresh lease for each. Never gives one task to two callers. A limit below 1
    * claims nothing; an implementation may cap large limits (SQLite: 256).
+   *
+   * With `assignments`, takes only the assigned tasks instead, in their order (see
+   * {@link ClaimRequest.assignments}), recording each one's agent, routing record and holds on its attempt.
+   * Holds are counted in the same transaction as the claim and serialised per key, so concurrent claims
+   * from any number of hubs never put more than `limit` active attempts on a key. Throws InvalidInputError
+   * naming `assignments.N.<field>` for a routing record over {@link MAX_ROUTING_BYTES}, a hold without a
+   * key or with a limit that is not a positive integer, or more than 256 assignments.
    */
   claimTasks(request: ClaimRequest): Promise<Claim[]>;
+  /**
+   * Queued tasks whose required capabilities are a subset of `capabilities`, in claim order (lane, priority,
+   * age), at most `limit`, without claiming them. Throws InvalidInputError for a limit outside 1..256.
+   */
+  listClaimCandidates(query: ClaimCandidatesQuery): Promise<ClaimCandidate[]>;
+  /**
+   * The last `limitPerPairing` finished attempts (succeeded, failed or lost; cancelled ones say nothing
+   * about the work and are left out) of each runner-agent pairing, newest first by finish time (ties by
+   * attempt id), grouped by runner id then agent (none first). Throws InvalidInputError for a limit outside
+   * 1..100.
+   */
+  listPairingOutcomes(query: PairingOutcomesQuery): Promise<PairingOutcomes[]>;
   /** Extends the lease by `leaseMs` from now, optionally recording progress. */
   heartbeatAttempt(fence: LeaseFence, options: { leaseMs: number; message?: string }): Promise<Attempt>;
   /**
@@ -276,8 +448,11 @@ export interface Store {
   getRunner(id: string): Promise<Runner | undefined>;
   /** Updates what a runner advertises and records a heartbeat. */
   registerRunner(id: string, registration: RunnerRegistration): Promise<Runner>;
-  /** Records a heartbeat (and presence, default online). */
-  heartbeatRunner(id: string, status?: RunnerStatus): Promise<Runner>;
+  /**
+   * Records a heartbeat (and presence, default online), and replaces the runner's dependency health when
+   * `options.dependencyHealth` is given.
+   */
+  heartbeatRunner(id: string, status?: RunnerStatus, options?: RunnerHeartbeatOptions): Promise<Runner>;
   /** Marks runners whose last heartbeat is older than `staleAfterMs` as offline. Returns how many changed. */
   markStaleRunnersOffline(staleAfterMs: number): Promise<number>;
   /** Every runner, by name. */
@@ -307,4 +482,52 @@ export interface Store {
   lastEventId(): Promise<number>;
   /** Task counts grouped by lane and state; lanes and states with no task are left out. */
   countTasks(): Promise<TaskCount[]>;
+  /**
+   * How many tasks are queued, counting no further than `upTo` (the answer is at most `upTo`). why: waking
+   * parked claims only needs to know whether there are at least as many ready tasks as waiters, and an
+   * exact count of a large queue costs a scan.
+   */
+  countQueuedTasks(upTo: number): Promise<number>;
+
+  /**
+   * Takes the named leadership for `holder` when nobody holds it or the holder's time has run out, or
+   * renews it (a new `expiresAt`, same term) when `holder` holds it. Returns the leadership as it stands
+   * after the call: `holder` is the caller's exactly when the caller now holds it. Atomic: two callers
+   * racing for a free leadership never both get it. Throws InvalidInputError for a `ttlMs` that is not a
+   * positive number.
+   */
+  acquireLeadership(request: LeadershipRequest): Promise<Leadership>;
+  /** Gives the leadership up now, if `holder` holds it; false otherwise. */
+  releaseLeadership(name: string, holder: string): Promise<boolean>;
+  /** The named leadership as recorded (possibly expired), or undefined when nobody ever held it. */
+  getLeadership(name: string): Promise<Leadership | undefined>;
+
+  /** Every circuit breaker record, by key. */
+  listBreakers(): Promise<BreakerRecord[]>;
+  /**
+   * Reads the breaker `key` (undefined when there is none), applies `update` and stores what it returns,
+   * atomically: concurrent updates of one key, from any number of hubs, each apply to the result of the
+   * one before. `update` must be synchronous and pure (it may run more than once); returning undefined
+   * changes nothing. Returns the record as it stands after the call. Throws InvalidInputError when the
+   * returned record is malformed or names another key.
+   */
+  updateBreaker(
+    key: string,
+    update: (current: BreakerRecord | undefined) => BreakerRecord | undefined,
+  ): Promise<BreakerRecord | undefined>;
+
+  /**
+   * Every record the store holds, in export-file order (see {@link ExportRecord}), the header first, read
+   * in pages so memory stays flat however big the store is. Runs outside a transaction: export a store
+   * that no hub is writing to for an exact copy.
+   */
+  exportRecords(): AsyncIterable<ExportRecord>;
+  /**
+   * Inserts records of an export (in file order, any batch size, header lines ignored) into this store,
+   * keeping their ids, times and event ids, in one transaction per call. Throws ConflictError when a record
+   * already exists here (imports go into an empty store) and InvalidInputError naming `N.<field>` for a
+   * record that is not well formed, changing nothing either way. After the last batch, new events continue
+   * after the highest imported event id.
+   */
+  importRecords(records: ExportRecord[]): Promise<void>;
 }

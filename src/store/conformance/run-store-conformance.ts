@@ -6,7 +6,7 @@
  * every expected time is exact.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { computeRetryDelay, type RetryPolicy } from '../../core/backoff.ts';
+import { computeRetryDelay } from '../../core/backoff.ts';
 import {
   ConflictError,
   InvalidInputError,
@@ -27,6 +27,10 @@ import type {
 import type { UsageRecordInput } from '../../core/usage.ts';
 import type { AttemptFailure, AttemptSuccess, Claim, Store, StoreOptions, StoreSignal } from '../store.ts';
 import { routedTaskSpec } from '../testing/routed-task-spec.ts';
+import { createStoreOpener, fenceOf, iso, random, retryPolicy, startTime } from './conformance-fixtures.ts';
+import { runExportConformance } from './export-conformance.ts';
+import { runFleetConformance } from './fleet-conformance.ts';
+import { runLeadershipConformance } from './leadership-conformance.ts';
 
 /** What a backend hands the conformance suite. */
 export interface StoreConformanceOptions {
@@ -39,16 +43,8 @@ export interface StoreConformanceOptions {
   createStore: (storeOptions: StoreOptions) => Promise<Store>;
 }
 
-// why: a fixed, round start time keeps expected ISO strings readable; far from the epoch so that no
-// subtraction in a test can go negative.
-const startTime = Date.parse('2030-01-01T00:00:00.000Z');
 // why: one minute is long enough that no test expires a lease by accident.
 const leaseMs = 60_000;
-/** The suite's retry policy: small numbers so expected delays are easy to check by hand. */
-const retryPolicy: RetryPolicy = { baseDelayMs: 1_000, maxDelayMs: 60_000, factor: 2, jitter: 0.5 };
-const random = (): number => 0.5;
-
-const iso = (epochMs: number): string => new Date(epochMs).toISOString();
 
 /** A parsed spec with defaults applied and its route set (executor `shell` unless given), as the hub passes it. */
 function spec(input: Partial<TaskSpecInput> = {}): RoutedTaskSpec {
@@ -122,24 +118,15 @@ const sampleFailure: AttemptFailure = {
   worktreePath: '/tmp/worktrees/att',
 };
 
-function fenceOf(claim: Claim): LeaseFence {
-  return { attemptId: claim.attempt.id, leaseToken: claim.leaseToken, runnerId: claim.attempt.runnerId };
-}
-
 /** Registers the Store conformance suite for one backend. */
 export function runStoreConformance(options: StoreConformanceOptions): void {
   describe(`Store conformance: ${options.name}`, () => {
     let now = startTime;
     let store: Store;
-    let opened: Store[] = [];
     let runnerCount = 0;
 
-    async function openStore(overrides: Partial<StoreOptions> = {}): Promise<Store> {
-      const created = await options.createStore({ clock: () => now, retryPolicy, random, ...overrides });
-      opened.push(created);
-      await created.migrate();
-      return created;
-    }
+    const stores = createStoreOpener(options.createStore, () => now);
+    const openStore = stores.open;
 
     beforeEach(async () => {
       now = startTime;
@@ -148,8 +135,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
     });
 
     afterEach(async () => {
-      for (const created of opened) await created.close();
-      opened = [];
+      await stores.closeAll();
     });
 
     async function enqueue(input: Partial<TaskSpecInput> = {}): Promise<Task> {
@@ -260,6 +246,26 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         await store.migrate();
         await store.migrate();
         expect(await store.lastEventId()).toBe(0);
+      });
+
+      it('reports applied and pending migrations without applying any', async () => {
+        const fresh = await options.createStore({ clock: () => startTime });
+        try {
+          const before = await fresh.migrationStatus();
+          expect(before.applied).toEqual([]);
+          expect(before.unknown).toEqual([]);
+          expect(before.pending.length).toBeGreaterThan(0);
+          expect(await fresh.migrationStatus()).toEqual(before);
+          await fresh.migrate();
+          const after = await fresh.migrationStatus();
+          expect(after.pending).toEqual([]);
+          expect(after.unknown).toEqual([]);
+          expect(after.applied).toEqual(
+            before.pending.map((migration) => ({ ...migration, appliedAt: iso(startTime) })),
+          );
+        } finally {
+          await fresh.close();
+        }
       });
     });
 
@@ -1545,6 +1551,8 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
           slots: 2,
           status: 'offline',
           createdAt: iso(now),
+          agents: [],
+          dependencyHealth: [],
           activeAttempts: 0,
         });
         expect(await store.getRunner(runner.id)).toEqual(runner);
@@ -1822,6 +1830,20 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
 
+    describe('countQueuedTasks', () => {
+      it('counts queued tasks only, and no further than asked', async () => {
+        expect(await store.countQueuedTasks(10)).toBe(0);
+        const runner = await createRunner();
+        for (let index = 0; index < 5; index += 1) await enqueue();
+        const parent = await enqueue();
+        await enqueue({ dependsOn: [parent.id] });
+        await claimOne(runner);
+        expect(await store.countQueuedTasks(100)).toBe(5);
+        expect(await store.countQueuedTasks(3)).toBe(3);
+        expect(await store.countQueuedTasks(0)).toBe(0);
+      });
+    });
+
     describe('countTasks', () => {
       it('stays exact through every kind of state change', async () => {
         await store.countTasks();
@@ -1884,4 +1906,7 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
       });
     });
   });
+  runLeadershipConformance(options);
+  runFleetConformance(options);
+  runExportConformance(options);
 }

@@ -58,3 +58,19 @@ WITH RECURSIVE capability_set(value) AS (
 )
 SELECT value FROM capability_set WHERE value IS NOT NULL
 `;
+
+/**
+ * The first `@limit` queued tasks needing exactly `@required`, in claim order, with what the scheduler
+ * weighs (listClaimCandidates): the same index walk as {@link claimTasksSql}, without claiming. The limit is
+ * bound, not inlined: a peek is not the hot path, and one statement serves every limit. `last_attempt_id`
+ * (the last of `attempt_ids`) is read only for tasks that have had attempts.
+ */
+export const claimCandidatesSql = `
+SELECT task.seq, task.id, task.required_capabilities, task.capabilities, task.lane, task.lane_rank,
+  task.priority, task.attempt_count, task.executor, task.repo, task.labels, task.updated_at,
+  CASE WHEN task.attempt_count > 0 THEN json_extract(task.attempt_ids, '$[#-1]') END AS last_attempt_id
+FROM tasks AS task INDEXED BY tasks_claim_order
+WHERE task.state = 'queued' AND task.required_capabilities = @required
+ORDER BY task.lane_rank, task.priority DESC, task.seq
+LIMIT @limit
+`;

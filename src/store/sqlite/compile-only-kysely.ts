@@ -14,7 +14,7 @@ import {
   SqliteQueryCompiler,
   type CompiledQuery,
 } from 'kysely';
-import type { Database } from './database-schema.ts';
+import type { Database } from '../rows/database-schema.ts';
 
 /** Creates the compile-only query builder for the SQLite schema. */
 export function createCompileOnlyKysely(): Kysely<Database> {

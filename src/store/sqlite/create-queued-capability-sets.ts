@@ -6,7 +6,7 @@
  * The store is the only writer of its file, so it can keep the list current: every task that becomes
  * queued adds its set after the commit, and a set whose read finds nothing is dropped.
  */
-import { parseJsonColumn } from './parse-json-column.ts';
+import { parseJsonColumn } from '../rows/parse-json-column.ts';
 
 /** Requirement sets (`required_capabilities` values) that may have queued tasks. */
 export interface QueuedCapabilitySets {

@@ -3,8 +3,8 @@
  */
 import type { ModelEndpoint } from '../../core/model-endpoints.ts';
 import type { Store } from '../store.ts';
-import type { ModelEndpointRow } from './database-schema.ts';
-import { parseJsonColumn } from './parse-json-column.ts';
+import type { ModelEndpointRow } from '../rows/database-schema.ts';
+import { parseJsonColumn } from '../rows/parse-json-column.ts';
 import { sqliteStatements } from './sqlite-statements.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
 

@@ -4,19 +4,19 @@
 import { sql, type SelectQueryBuilder, type SqlBool } from 'kysely';
 import type { Store } from '../store.ts';
 import { decodeTaskCursor, encodeTaskCursor } from '../task-cursor.ts';
-import { attemptFromRow } from './attempt-row.ts';
-import { checkLimit } from './check-limit.ts';
+import { attemptFromRow } from '../rows/attempt-row.ts';
+import { checkLimit } from '../rows/check-limit.ts';
 import type { TaskStateCounts } from './create-task-state-counts.ts';
-import type { AttemptRow, Database, EventRow, TaskRow, UsageRecordRow } from './database-schema.ts';
-import { eventFromRow } from './event-row.ts';
+import type { AttemptRow, Database, EventRow, TaskRow, UsageRecordRow } from '../rows/database-schema.ts';
+import { eventFromRow } from '../rows/event-row.ts';
 import {
   eventsTaskIndexCondition,
   sqliteStatements,
   uncommonStateIndexCondition,
 } from './sqlite-statements.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
-import { taskFromRow } from './task-row.ts';
-import { usageRecordFromRow } from './usage-record-row.ts';
+import { taskFromRow } from '../rows/task-row.ts';
+import { usageRecordFromRow } from '../rows/usage-record-row.ts';
 
 /** The read methods of a SQLite store. Reads run directly on the connection, outside any transaction. */
 export type SqliteReads = Pick<
@@ -28,6 +28,7 @@ export type SqliteReads = Pick<
   | 'listEvents'
   | 'lastEventId'
   | 'countTasks'
+  | 'countQueuedTasks'
   | 'listUsage'
 >;
 
@@ -145,6 +146,15 @@ export function createSqliteReads(context: SqliteStoreContext, counts: TaskState
 
     async countTasks() {
       return counts.list();
+    },
+
+    async countQueuedTasks(upTo) {
+      // The counts are kept in memory, so the exact number costs nothing.
+      const queued = counts
+        .list()
+        .filter((count) => count.state === 'queued')
+        .reduce((total, count) => total + count.count, 0);
+      return Math.max(0, Math.min(queued, upTo));
     },
   };
 }

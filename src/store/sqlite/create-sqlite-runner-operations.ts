@@ -6,8 +6,8 @@ import { createId } from '../../core/ids.ts';
 import type { RunnerStatus } from '../../core/types.ts';
 import type { Store } from '../store.ts';
 import type { WriteScope } from './create-sqlite-writer.ts';
-import type { RunnerRow } from './database-schema.ts';
-import { runnerFromRow } from './runner-row.ts';
+import type { RunnerRow } from '../rows/database-schema.ts';
+import { agentsColumnOf, dependencyHealthColumnOf, runnerFromRow } from '../rows/runner-row.ts';
 import { sqliteStatements } from './sqlite-statements.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
 
@@ -62,6 +62,8 @@ export function createSqliteRunnerOperations(context: SqliteStoreContext): Sqlit
           hostname: null,
           last_heartbeat_at: null,
           created_at: scope.now,
+          agents: '[]',
+          dependency_health: '[]',
         };
         statement(sqliteStatements.insertRunner).run(row);
         addRunnerEvent(scope, row);
@@ -93,6 +95,7 @@ export function createSqliteRunnerOperations(context: SqliteStoreContext): Sqlit
           hostname: registration.hostname ?? row.hostname,
           status: registration.status ?? 'online',
           last_heartbeat_at: scope.now,
+          agents: registration.agents === undefined ? row.agents : agentsColumnOf(registration.agents),
         };
         statement(sqliteStatements.updateRunner).run(next);
         addRunnerEvent(scope, next);
@@ -100,10 +103,19 @@ export function createSqliteRunnerOperations(context: SqliteStoreContext): Sqlit
       });
     },
 
-    async heartbeatRunner(id, status: RunnerStatus = 'online') {
+    async heartbeatRunner(id, status: RunnerStatus = 'online', options = {}) {
+      const { dependencyHealth } = options;
       return writer.write((scope) => {
         const row = requireRunnerRow(id);
-        const next: RunnerRow = { ...row, status, last_heartbeat_at: scope.now };
+        const next: RunnerRow = {
+          ...row,
+          status,
+          last_heartbeat_at: scope.now,
+          dependency_health:
+            dependencyHealth === undefined
+              ? row.dependency_health
+              : dependencyHealthColumnOf(dependencyHealth),
+        };
         statement(sqliteStatements.updateRunner).run(next);
         if (row.status !== status) addRunnerEvent(scope, next);
         return runnerFromRow(next, activeAttemptsOf(id));

@@ -9,13 +9,10 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { DEFAULT_RETRY_POLICY } from '../../core/backoff.ts';
 import {
   ConflictError,
-  InvalidInputError,
-  InvalidTransitionError,
   LeaseLostError,
   TaskNotFoundError,
   UnavailableError,
   WarrenError,
-  type FieldIssue,
 } from '../../core/errors.ts';
 import { createId, createSecretToken } from '../../core/ids.ts';
 import {
@@ -24,34 +21,53 @@ import {
   isActiveAttemptState,
 } from '../../core/task-state.ts';
 import {
-  requiredCapabilitiesOf,
   type AttemptError,
   type AttemptState,
   type LeaseFence,
   type RoutedTaskSpec,
   type TaskState,
 } from '../../core/types.ts';
-import { addUsage, emptyUsageTotals, type UsageRecordInput } from '../../core/usage.ts';
+import { addUsage, emptyUsageTotals } from '../../core/usage.ts';
 import { createStoreSignals } from '../create-store-signals.ts';
+import {
+  LEASE_EXPIRED_ERROR,
+  checkAssignments,
+  checkLeaseMs,
+  checkUsageRecords,
+  copyAttemptError,
+  type CheckedAssignment,
+} from '../check-store-input.ts';
 import { decideAfterFailure } from '../decide-after-failure.ts';
+import { compareMigrations } from '../migration-status.ts';
+import {
+  attemptStateEventData,
+  initialTaskState,
+  newTaskColumns,
+  retryTarget,
+  taskStateEventData,
+} from '../task-transitions.ts';
 import { hashLeaseToken, leaseTokenMatches } from '../lease-token.ts';
-import type { Claim, EnqueueResult, Store, StoreOptions } from '../store.ts';
-import { attemptFromRow } from './attempt-row.ts';
+import type { Claim, ClaimRequest, EnqueueResult, Store, StoreOptions } from '../store.ts';
+import { attemptFromRow } from '../rows/attempt-row.ts';
+import { parseJsonColumn } from '../rows/parse-json-column.ts';
 import { claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
 import { createCompileOnlyKysely, type SqliteQuery } from './compile-only-kysely.ts';
 import { createQueuedCapabilitySets } from './create-queued-capability-sets.ts';
 import { createSqliteEndpointOperations } from './create-sqlite-endpoint-operations.ts';
+import { createSqliteExportOperations } from './create-sqlite-export-operations.ts';
+import { createSqliteFleetOperations } from './create-sqlite-fleet-operations.ts';
+import { createSqliteLeadershipOperations } from './create-sqlite-leadership-operations.ts';
 import { createSqliteReads } from './create-sqlite-reads.ts';
 import { createSqliteRunnerOperations } from './create-sqlite-runner-operations.ts';
 import { createSqliteWriter, type WriteScope } from './create-sqlite-writer.ts';
 import { createTaskStateCounts } from './create-task-state-counts.ts';
-import type { AttemptRow, TaskRow } from './database-schema.ts';
+import type { AttemptRow, TaskRow } from '../rows/database-schema.ts';
 import { migrateSqlite } from './migrate-sqlite.ts';
 import { sqliteMigrations } from './migrations/sqlite-migrations.ts';
 import { sqliteStatements } from './sqlite-statements.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
 import { createStatementCache } from './statement-cache.ts';
-import { laneRanks, taskFromRow } from './task-row.ts';
+import { taskFromRow } from '../rows/task-row.ts';
 
 /** Options of {@link createSqliteStore}. */
 export interface SqliteStoreOptions extends StoreOptions {
@@ -83,7 +99,7 @@ type MutableTaskColumns = Pick<
 >;
 
 /** What the claim query returns for each task it picks. */
-interface ClaimCandidate {
+interface QueueHead {
   seq: number;
   id: string;
   attempt_count: number;
@@ -92,7 +108,7 @@ interface ClaimCandidate {
 }
 
 /** Claim order: lane (high first), then priority (higher first), then age. */
-function compareClaimOrder(left: ClaimCandidate, right: ClaimCandidate): number {
+function compareClaimOrder(left: QueueHead, right: QueueHead): number {
   return left.lane_rank - right.lane_rank || right.priority - left.priority || left.seq - right.seq;
 }
 
@@ -111,13 +127,6 @@ type MutableAttemptColumns = Pick<
   | 'result'
   | 'finished_at'
 >;
-
-/** The error recorded on an attempt whose lease ran out. */
-const leaseExpiredError: AttemptError = {
-  message: 'lease expired: the runner stopped heartbeating',
-  kind: 'lease_expired',
-  retryable: true,
-};
 
 /**
  * Opens (creating if needed) the SQLite database at `options.filename` and returns a Store on it. Call
@@ -222,8 +231,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       type: 'task.state',
       taskId: row.id,
       attemptId: event.attemptId ?? null,
-      data:
-        event.reason === undefined ? { from: row.state, to } : { from: row.state, to, reason: event.reason },
+      data: taskStateEventData(row.state, to, event.reason),
     });
     const history =
       event.attemptEventId === undefined
@@ -256,15 +264,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     assertAttemptTransition(row.id, row.state, to);
     const next: AttemptRow = { ...row, ...changes, state: to };
     statement(sqliteStatements.updateAttempt).run(next);
+    if (!isActiveAttemptState(to)) releaseHolds(row);
     const eventId = scope.addEvent({
       type: 'attempt.state',
       taskId: row.task_id,
       attemptId: row.id,
       runnerId: row.runner_id,
-      data:
-        reason === undefined
-          ? { from: row.state, to, number: row.number }
-          : { from: row.state, to, number: row.number, reason },
+      data: attemptStateEventData(row.state, to, row.number, reason),
     });
     return { row: next, eventId };
   }
@@ -395,68 +401,26 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       if (existing !== undefined) return { task: taskFromRow(existing), created: false };
     }
 
-    const issues: FieldIssue[] = [];
-    let state: TaskState = 'queued';
-    let stateReason: string | null = null;
-    for (const [index, parentId] of spec.dependsOn.entries()) {
-      const parentState = statement(sqliteStatements.selectTaskStateById).pluck().get(parentId) as
-        TaskState | undefined;
-      if (parentState === undefined) {
-        issues.push({ field: `${fieldPrefix}dependsOn.${index}`, reason: `task ${parentId} does not exist` });
-      } else if (parentState === 'dead' || parentState === 'cancelled') {
-        // The first dead parent names the reason; a dead parent outranks an unfinished one.
-        if (state !== 'dead') stateReason = `dependency ${parentId} is ${parentState}`;
-        state = 'dead';
-      } else if (parentState !== 'succeeded' && state === 'queued') {
-        state = 'blocked';
-      }
-    }
-    if (issues.length > 0) throw new InvalidInputError(issues);
-
+    const { state, stateReason } = initialTaskState(
+      spec.dependsOn,
+      (parentId) =>
+        statement(sqliteStatements.selectTaskStateById).pluck().get(parentId) as TaskState | undefined,
+      fieldPrefix,
+    );
     const { now } = scope;
-    const row: Omit<TaskRow, 'seq'> = {
+    const columns = newTaskColumns(spec, {
       id: createId('tsk', now),
       state,
-      lane: spec.lane,
-      lane_rank: laneRanks[spec.lane],
-      priority: spec.priority,
-      title: spec.title,
-      instructions: spec.instructions,
-      repo: spec.repo,
-      base_branch: spec.baseBranch ?? null,
-      executor: spec.executor,
-      executor_input: JSON.stringify(spec.executorInput),
-      capabilities: JSON.stringify(spec.capabilities),
-      complexity: spec.complexity,
-      complexity_reason: spec.complexityReason,
-      model: spec.model ?? null,
-      seniority: spec.seniority ?? null,
-      budget: spec.budget === undefined ? null : JSON.stringify(spec.budget),
-      grants: JSON.stringify(spec.grants),
-      fix_rounds: spec.fixRounds,
-      success_criteria: JSON.stringify(spec.successCriteria),
-      depends_on: JSON.stringify(spec.dependsOn),
-      dedup_key: spec.dedupKey ?? null,
-      max_attempts: spec.maxAttempts,
-      timeout_ms: spec.timeoutMs,
-      labels: JSON.stringify(spec.labels),
-      required_capabilities: JSON.stringify(requiredCapabilitiesOf(spec)),
-      idempotency_key: idempotencyKey ?? null,
-      attempt_count: 0,
-      lease_epoch: 0,
-      retry_at: null,
-      current_attempt_id: null,
+      stateReason,
+      idempotencyKey,
+      now,
+    });
+    const row: Omit<TaskRow, 'seq'> = {
+      ...columns,
+      // Canonical JSON (sorted, no duplicates): tasks needing the same set share one claim index key.
+      required_capabilities: JSON.stringify(columns.required_capabilities),
       attempt_ids: '[]',
       history_event_ids: '[]',
-      result: null,
-      state_reason: stateReason,
-      created_at: now,
-      updated_at: now,
-      finished_at: state === 'dead' ? now : null,
-      usage_input_tokens: 0,
-      usage_output_tokens: 0,
-      usage_cost_usd: 0,
-      usage_calls: 0,
     };
     // The task as it will read back (seq is not part of it), for the task.created event and the answer.
     const task = taskFromRow({ ...row, seq: 0 });
@@ -464,7 +428,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     const stateEventId = scope.addEvent({
       type: 'task.state',
       taskId: task.id,
-      data: stateReason === null ? { from: null, to: state } : { from: null, to: state, reason: stateReason },
+      data: taskStateEventData(null, state, stateReason ?? undefined),
     });
     row.history_event_ids = `[${createdEventId},${stateEventId}]`;
     statement(sqliteStatements.insertTask).run(row);
@@ -474,15 +438,170 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     return { task, created: true };
   }
 
+  /**
+   * How many tasks the runner may claim now: `limit`, or what `maxActive` leaves after the attempts it
+   * holds (zero or less: none). Call inside the claim's transaction, so that the count cannot go stale.
+   */
+  function roomFor(request: ClaimRequest, limit: number): number {
+    if (request.maxActive === undefined) return limit;
+    const active = statement(sqliteStatements.countActiveAttemptsOfRunner)
+      .pluck()
+      .get(request.runnerId) as number;
+    return Math.min(limit, request.maxActive - active);
+  }
+
+  /**
+   * Leases a queued task to the runner: the task row with its two events, and a new attempt (recording
+   * what the assignment decided, and taking its holds, when there is one).
+   */
+  function leaseTask(
+    scope: WriteScope,
+    candidate: Pick<TaskRow, 'seq' | 'id' | 'attempt_count'>,
+    request: ClaimRequest,
+    assignment: CheckedAssignment | undefined,
+  ): Claim {
+    const attemptId = createId('att', scope.now);
+    const number = candidate.attempt_count + 1;
+    const taskEventId = scope.addEvent({
+      type: 'task.state',
+      taskId: candidate.id,
+      attemptId,
+      data: '{"from":"queued","to":"leased"}',
+    });
+    const attemptEventId = scope.addEvent({
+      type: 'attempt.state',
+      taskId: candidate.id,
+      attemptId,
+      runnerId: request.runnerId,
+      data: `{"from":null,"to":"leased","number":${number}}`,
+    });
+    const task = statement(sqliteStatements.leaseTask).get({
+      attempt_id: attemptId,
+      now: scope.now,
+      task_event_id: taskEventId,
+      attempt_event_id: attemptEventId,
+      seq: candidate.seq,
+    }) as TaskRow;
+    assertTaskTransition(task.id, 'queued', 'leased');
+    countMove(scope, task.lane_rank, 'queued', 'leased');
+    const leaseToken = createSecretToken('lease');
+    const attempt: AttemptRow = {
+      id: attemptId,
+      task_id: task.id,
+      runner_id: request.runnerId,
+      number: task.attempt_count,
+      state: 'leased',
+      lease_token_hash: hashLeaseToken(leaseToken),
+      fencing_token: task.lease_epoch,
+      lease_expires_at: scope.now + request.leaseMs,
+      progress: null,
+      branch: null,
+      worktree_path: null,
+      error: null,
+      verification: '[]',
+      result: null,
+      started_at: scope.now,
+      finished_at: null,
+      usage_input_tokens: 0,
+      usage_output_tokens: 0,
+      usage_cost_usd: 0,
+      usage_calls: 0,
+      agent: assignment?.agent ?? '',
+      routing: assignment?.routing ?? null,
+      holds: assignment?.holdKeys ?? null,
+    };
+    if (assignment === undefined) {
+      statement(sqliteStatements.insertAttempt).run(
+        attempt.id,
+        attempt.task_id,
+        attempt.runner_id,
+        attempt.number,
+        attempt.lease_token_hash,
+        attempt.fencing_token,
+        attempt.lease_expires_at,
+        attempt.started_at,
+      );
+    } else {
+      statement(sqliteStatements.insertAssignedAttempt).run(
+        attempt.id,
+        attempt.task_id,
+        attempt.runner_id,
+        attempt.number,
+        attempt.lease_token_hash,
+        attempt.fencing_token,
+        attempt.lease_expires_at,
+        attempt.started_at,
+        attempt.agent,
+        attempt.routing,
+        attempt.holds,
+      );
+      for (const hold of assignment.holds) {
+        statement(sqliteStatements.insertAttemptHold).run(hold.key, attempt.id);
+      }
+    }
+    return { task: taskFromRow(task), attempt: attemptFromRow(attempt), leaseToken };
+  }
+
+  /**
+   * Claims the assigned tasks in their order: each one still queued, whose required capabilities the runner
+   * offers and whose holds all have room, until `room` are taken. The rest stay as they are. why no locking:
+   * every write runs on this one connection, one synchronous transaction at a time, so the holder counts
+   * read here cannot change before the claim commits.
+   */
+  function claimAssigned(
+    scope: WriteScope,
+    request: ClaimRequest,
+    assignments: readonly CheckedAssignment[],
+    room: number,
+  ): Claim[] {
+    const offered = new Set(request.capabilities);
+    const claims: Claim[] = [];
+    for (const assignment of assignments) {
+      if (claims.length >= room) break;
+      const task = findTaskRow(assignment.taskId);
+      if (task === undefined || task.state !== 'queued') continue;
+      const required = parseJsonColumn<string[]>(task.required_capabilities);
+      if (!required.every((capability) => offered.has(capability))) continue;
+      const full = assignment.holds.some(
+        (hold) => (statement(sqliteStatements.countHolders).pluck().get(hold.key) as number) >= hold.limit,
+      );
+      if (full) continue;
+      claims.push(leaseTask(scope, task, request, assignment));
+    }
+    return claims;
+  }
+
+  /** Releases the holds of an attempt that has just finished. */
+  function releaseHolds(attempt: Pick<AttemptRow, 'id' | 'holds'>): void {
+    if (attempt.holds !== null) statement(sqliteStatements.deleteAttemptHolds).run(attempt.holds, attempt.id);
+  }
+
   const context: SqliteStoreContext = { writer, statement, selectAll, kysely };
   const store: Store = {
     ...createSqliteReads(context, taskStateCounts),
     ...createSqliteRunnerOperations(context),
     ...createSqliteEndpointOperations(context),
+    ...createSqliteLeadershipOperations(context),
+    ...createSqliteExportOperations(context, { counts: taskStateCounts, queuedCapabilitySets }),
+    ...createSqliteFleetOperations(context, queuedCapabilitySets),
     dialect: 'sqlite',
 
     async migrate() {
       migrateSqlite(database, sqliteMigrations, clock());
+    },
+
+    async migrationStatus() {
+      const hasTable =
+        statement("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'").get() !==
+        undefined;
+      const rows = hasTable
+        ? (statement('SELECT id, name, applied_at FROM schema_migrations').all() as Array<{
+            id: number;
+            name: string;
+            applied_at: number;
+          }>)
+        : [];
+      return compareMigrations(rows, sqliteMigrations);
     },
 
     async ping() {
@@ -548,29 +667,11 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     async retryTask(id) {
       return writer.write((scope) => {
         const task = requireTaskRow(id);
-        if (task.state !== 'dead' && task.state !== 'cancelled' && task.state !== 'failed') {
-          throw new InvalidTransitionError(
-            'task',
-            id,
-            task.state,
-            'queued',
-            'only dead, cancelled or failed tasks can be retried',
-          );
-        }
         const parents = statement(sqliteStatements.selectParentStates).all(id) as Array<{
           id: string;
           state: TaskState;
         }>;
-        const deadParent = parents.find((parent) => parent.state === 'dead' || parent.state === 'cancelled');
-        if (deadParent !== undefined) {
-          throw new InvalidTransitionError(
-            'task',
-            id,
-            task.state,
-            'queued',
-            `dependency ${deadParent.id} is ${deadParent.state}; retry it first`,
-          );
-        }
+        const to = retryTarget(task, parents);
         if (task.dedup_key !== null && task.state !== 'failed') {
           const holder = statement(sqliteStatements.selectActiveTaskByDedupKey).get(task.dedup_key) as
             TaskRow | undefined;
@@ -578,7 +679,6 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
             throw new ConflictError(`dedup key "${task.dedup_key}" is held by active task ${holder.id}`);
           }
         }
-        const to = parents.every((parent) => parent.state === 'succeeded') ? 'queued' : 'blocked';
         const retried = moveTask(scope, task, to, {
           state_reason: null,
           retry_at: null,
@@ -593,90 +693,29 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     async claimTasks(request) {
       if (!Number.isInteger(request.limit) || request.limit < 1) return [];
       checkLeaseMs(request.leaseMs);
-      const offered = new Set(request.capabilities);
       const limit = Math.min(request.limit, maxClaimLimit);
+      if (request.assignments !== undefined) {
+        const assignments = checkAssignments(request.assignments);
+        return writer.write((scope) => claimAssigned(scope, request, assignments, roomFor(request, limit)));
+      }
+      const offered = new Set(request.capabilities);
       let claimSql = claimSqlByLimit[limit];
       if (claimSql === undefined) claimSql = claimSqlByLimit[limit] = claimTasksSql(limit);
       const claimStatement = statement(claimSql);
       return writer.write((scope) => {
-        let room = limit;
-        if (request.maxActive !== undefined) {
-          const active = statement(sqliteStatements.countActiveAttemptsOfRunner)
-            .pluck()
-            .get(request.runnerId) as number;
-          room = Math.min(limit, request.maxActive - active);
-          if (room <= 0) return [];
-        }
+        const room = roomFor(request, limit);
+        if (room <= 0) return [];
         // The head of each requirement set the runner satisfies, merged in claim order (claim-tasks.sql.ts).
-        let candidates: ClaimCandidate[] = [];
+        let candidates: QueueHead[] = [];
         const sets = queuedCapabilitySets.eligible(offered);
         for (const required of sets) {
-          const head = claimStatement.all({ required }) as ClaimCandidate[];
+          const head = claimStatement.all({ required }) as QueueHead[];
           if (head.length === 0) queuedCapabilitySets.remove(required);
           candidates = candidates.length === 0 ? head : candidates.concat(head);
         }
         if (sets.length > 1) candidates = candidates.sort(compareClaimOrder);
         if (candidates.length > room) candidates = candidates.slice(0, room);
-        return candidates.map((candidate): Claim => {
-          const attemptId = createId('att', scope.now);
-          const number = candidate.attempt_count + 1;
-          const taskEventId = scope.addEvent({
-            type: 'task.state',
-            taskId: candidate.id,
-            attemptId,
-            data: '{"from":"queued","to":"leased"}',
-          });
-          const attemptEventId = scope.addEvent({
-            type: 'attempt.state',
-            taskId: candidate.id,
-            attemptId,
-            runnerId: request.runnerId,
-            data: `{"from":null,"to":"leased","number":${number}}`,
-          });
-          const task = statement(sqliteStatements.leaseTask).get({
-            attempt_id: attemptId,
-            now: scope.now,
-            task_event_id: taskEventId,
-            attempt_event_id: attemptEventId,
-            seq: candidate.seq,
-          }) as TaskRow;
-          assertTaskTransition(task.id, 'queued', 'leased');
-          countMove(scope, task.lane_rank, 'queued', 'leased');
-          const leaseToken = createSecretToken('lease');
-          const attempt: AttemptRow = {
-            id: attemptId,
-            task_id: task.id,
-            runner_id: request.runnerId,
-            number: task.attempt_count,
-            state: 'leased',
-            lease_token_hash: hashLeaseToken(leaseToken),
-            fencing_token: task.lease_epoch,
-            lease_expires_at: scope.now + request.leaseMs,
-            progress: null,
-            branch: null,
-            worktree_path: null,
-            error: null,
-            verification: '[]',
-            result: null,
-            started_at: scope.now,
-            finished_at: null,
-            usage_input_tokens: 0,
-            usage_output_tokens: 0,
-            usage_cost_usd: 0,
-            usage_calls: 0,
-          };
-          statement(sqliteStatements.insertAttempt).run(
-            attempt.id,
-            attempt.task_id,
-            attempt.runner_id,
-            attempt.number,
-            attempt.lease_token_hash,
-            attempt.fencing_token,
-            attempt.lease_expires_at,
-            attempt.started_at,
-          );
-          return { task: taskFromRow(task), attempt: attemptFromRow(attempt), leaseToken };
-        });
+        return candidates.map((candidate) => leaseTask(scope, candidate, request, undefined));
       });
     },
 
@@ -775,6 +814,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           scope.now,
           attempt.id,
         );
+        releaseHolds(attempt);
         // States are fixed words and the number an integer, so the JSON is written directly.
         const attemptEventId = scope.addEvent({
           type: 'attempt.state',
@@ -842,10 +882,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
             scope,
             attempt,
             'lost',
-            { error: JSON.stringify(leaseExpiredError), finished_at: scope.now },
-            leaseExpiredError.message,
+            { error: JSON.stringify(LEASE_EXPIRED_ERROR), finished_at: scope.now },
+            LEASE_EXPIRED_ERROR.message,
           );
-          settleTaskAfterFailure(scope, task, leaseExpiredError, {
+          settleTaskAfterFailure(scope, task, LEASE_EXPIRED_ERROR, {
             attemptId: attempt.id,
             attemptEventId: eventId,
           });
@@ -868,32 +908,6 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   return store;
 }
 
-/** Throws InvalidInputError (field `leaseMs`) unless the lease length is a positive number. */
-function checkLeaseMs(leaseMs: number): void {
-  if (!Number.isFinite(leaseMs) || leaseMs <= 0) {
-    throw new InvalidInputError([{ field: 'leaseMs', reason: 'must be a positive number of milliseconds' }]);
-  }
-}
-
-/**
- * Throws InvalidInputError naming every bad field of the records: token counts must be whole numbers of
- * zero or more, costs finite and zero or more. why: the totals are sums that cannot be corrected later.
- */
-function checkUsageRecords(records: UsageRecordInput[]): void {
-  const issues: FieldIssue[] = [];
-  for (const [index, record] of records.entries()) {
-    for (const field of ['inputTokens', 'outputTokens'] as const) {
-      if (!Number.isSafeInteger(record[field]) || record[field] < 0) {
-        issues.push({ field: `records.${index}.${field}`, reason: 'must be a whole number of 0 or more' });
-      }
-    }
-    if (!Number.isFinite(record.costUsd) || record.costUsd < 0) {
-      issues.push({ field: `records.${index}.costUsd`, reason: 'must be a number of 0 or more' });
-    }
-  }
-  if (issues.length > 0) throw new InvalidInputError(issues);
-}
-
 /** `ids` appended to a JSON array of event ids, without parsing it. */
 function appendEventIds(history: string, ...ids: number[]): string {
   return history === '[]' ? `[${ids.join(',')}]` : `${history.slice(0, -1)},${ids.join(',')}]`;
@@ -914,11 +928,4 @@ function addProgressEvent(scope: WriteScope, attempt: AttemptRow, message: strin
     runnerId: attempt.runner_id,
     data: { message },
   });
-}
-
-/** The known fields of an attempt error, so that nothing else a caller attached ends up in a row. */
-function copyAttemptError(error: AttemptError): AttemptError {
-  const copy: AttemptError = { message: error.message, kind: error.kind, retryable: error.retryable };
-  if (error.nextRetryDelayMs !== undefined) copy.nextRetryDelayMs = error.nextRetryDelayMs;
-  return copy;
 }

@@ -29,6 +29,12 @@ export interface WriteScope {
    * added, with ids given here: the next after the largest committed one, so ids increase in commit order.
    */
   addEvent(event: NewEvent): number;
+  /**
+   * Notes that the transaction inserted events itself, with ids up to `lastEventId` (an import keeps the
+   * ids it is given); events added after this call, in this transaction or later ones, get ids after it.
+   * Call it before `addEvent` in the same transaction, whose buffered ids would otherwise collide.
+   */
+  noteInsertedEvents(lastEventId: number): void;
   /** Notes that some task became `queued`; subscribers hear `tasks-ready` after the commit. */
   markTasksReady(): void;
   /** Runs `action` after the transaction commits (never if it rolls back), before signals are sent. */
@@ -115,6 +121,9 @@ export function createSqliteWriter(options: {
             typeof event.data === 'string' ? event.data : JSON.stringify(event.data),
           );
           return lastEventId;
+        },
+        noteInsertedEvents(insertedUpTo) {
+          lastEventId = Math.max(lastEventId, insertedUpTo);
         },
         markTasksReady() {
           tasksReady = true;

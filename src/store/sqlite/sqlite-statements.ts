@@ -7,7 +7,7 @@
  * `state IN ('leased')` implies `state NOT IN ('queued','succeeded')`. `sqlite-store.test.ts` checks the
  * plan of every statement here, so a reworded condition fails a test instead of scanning a table.
  */
-import type { TaskRow } from './database-schema.ts';
+import type { TaskRow } from '../rows/database-schema.ts';
 
 /**
  * Event types found through `tasks.history_event_ids` rather than the events_task index; must match the
@@ -121,6 +121,15 @@ export const sqliteStatements = {
     JOIN attempts AS attempt ON attempt.id = entry.value ORDER BY attempt.number`,
   insertAttempt: `INSERT INTO attempts (id, task_id, runner_id, number, state, lease_token_hash, fencing_token,
     lease_expires_at, verification, started_at) VALUES (?, ?, ?, ?, 'leased', ?, ?, ?, '[]', ?)`,
+  // An attempt of a claim with assignments: what the scheduler decided rides along.
+  insertAssignedAttempt: `INSERT INTO attempts (id, task_id, runner_id, number, state, lease_token_hash,
+    fencing_token, lease_expires_at, verification, started_at, agent, routing, holds)
+    VALUES (?, ?, ?, ?, 'leased', ?, ?, ?, '[]', ?, ?, ?, ?)`,
+  insertAttemptHold: 'INSERT INTO attempt_holds (hold_key, attempt_id) VALUES (?, ?)',
+  // The attempt's hold keys (its `holds` column) are given, so the primary key finds every row.
+  deleteAttemptHolds: `DELETE FROM attempt_holds
+    WHERE hold_key IN (SELECT value FROM json_each(?)) AND attempt_id = ?`,
+  countHolders: 'SELECT COUNT(*) FROM attempt_holds WHERE hold_key = ?',
   updateAttempt: `UPDATE attempts SET state = @state, lease_expires_at = @lease_expires_at, progress = @progress,
     branch = @branch, worktree_path = @worktree_path, error = @error, verification = @verification,
     result = @result, finished_at = @finished_at WHERE id = @id`,
@@ -134,10 +143,11 @@ export const sqliteStatements = {
   selectStaleRunners: `SELECT * FROM runners WHERE status <> 'offline'
     AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ?) ORDER BY name`,
   insertRunner: `INSERT INTO runners (id, name, token_hash, capabilities, slots, status, version, hostname,
-    last_heartbeat_at, created_at) VALUES (@id, @name, @token_hash, @capabilities, @slots, @status, @version,
-    @hostname, @last_heartbeat_at, @created_at)`,
+    last_heartbeat_at, created_at, agents, dependency_health) VALUES (@id, @name, @token_hash, @capabilities,
+    @slots, @status, @version, @hostname, @last_heartbeat_at, @created_at, @agents, @dependency_health)`,
   updateRunner: `UPDATE runners SET capabilities = @capabilities, slots = @slots, status = @status,
-    version = @version, hostname = @hostname, last_heartbeat_at = @last_heartbeat_at WHERE id = @id`,
+    version = @version, hostname = @hostname, last_heartbeat_at = @last_heartbeat_at, agents = @agents,
+    dependency_health = @dependency_health WHERE id = @id`,
   deleteRunner: 'DELETE FROM runners WHERE id = ?',
   countActiveAttemptsOfRunner: `SELECT COUNT(*) FROM tasks AS task
     JOIN attempts AS attempt ON attempt.id = task.current_attempt_id

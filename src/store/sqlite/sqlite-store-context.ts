@@ -5,7 +5,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely } from 'kysely';
 import type { SqliteQuery } from './compile-only-kysely.ts';
 import type { SqliteWriter } from './create-sqlite-writer.ts';
-import type { Database } from './database-schema.ts';
+import type { Database } from '../rows/database-schema.ts';
 
 /** The shared machinery of one SQLite store (one connection). */
 export interface SqliteStoreContext {

@@ -7,7 +7,8 @@ import { UnavailableError } from '../../core/errors.ts';
 import { modelEndpointSchema } from '../../core/model-endpoints.ts';
 import { routedTaskSpec } from '../testing/routed-task-spec.ts';
 import { runStoreConformance } from '../conformance/run-store-conformance.ts';
-import { claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
+import { claimCandidatesSql, claimTasksSql, queuedCapabilitySetsSql } from './claim-tasks.sql.ts';
+import { pairingOutcomeStatements } from './create-sqlite-fleet-operations.ts';
 import { createSqliteStore } from './create-sqlite-store.ts';
 import { migrateSqlite } from './migrate-sqlite.ts';
 import { migration0001Initial } from './migrations/0001-initial.ts';
@@ -121,6 +122,46 @@ describe('createSqliteStore', () => {
     await upgraded.close();
   });
 
+  it('upgrades runners made before fleet routing: no pairings, no health, and degraded allowed', async () => {
+    const filename = await temporaryDatabasePath();
+    const database = new Database(filename);
+    migrateSqlite(database, sqliteMigrations.slice(0, 4), 0);
+    database
+      .prepare(
+        `INSERT INTO runners (id, name, token_hash, capabilities, slots, status, version, hostname,
+          last_heartbeat_at, created_at) VALUES (?, 'old', 'hash-old', '["executor:shell"]', 2, 'online', '1.0.0',
+          'box', 5, 1)`,
+      )
+      .run('run_01J00000000000000000000001');
+    expect(() => database.prepare(`UPDATE runners SET status = 'degraded'`).run()).toThrow(
+      /CHECK constraint failed/,
+    );
+    database.close();
+
+    const upgraded = await createSqliteStore({ filename });
+    await upgraded.migrate();
+    const runner = await upgraded.getRunner('run_01J00000000000000000000001');
+    expect(runner).toMatchObject({
+      name: 'old',
+      capabilities: ['executor:shell'],
+      status: 'online',
+      version: '1.0.0',
+      hostname: 'box',
+      agents: [],
+      dependencyHealth: [],
+    });
+    expect(await upgraded.findRunnerByTokenHash('hash-old')).toEqual(runner);
+    expect(
+      await upgraded.heartbeatRunner(runner!.id, 'degraded', {
+        dependencyHealth: [{ name: 'argo', healthy: false, checkedAt: '2030-01-01T00:00:00.000Z' }],
+      }),
+    ).toMatchObject({ status: 'degraded', dependencyHealth: [{ name: 'argo', healthy: false }] });
+    await expect(
+      upgraded.createRunner({ name: 'old', capabilities: [], slots: 1, tokenHash: 'other' }),
+    ).rejects.toThrow(/already exists/);
+    await upgraded.close();
+  });
+
   it('keeps model endpoints across reopening the file', async () => {
     const filename = await temporaryDatabasePath();
     const endpoint = modelEndpointSchema.parse({
@@ -187,6 +228,9 @@ describe('createSqliteStore', () => {
       const sets = explain(queuedCapabilitySetsSql);
       expect(sets).toMatch(/SEARCH tasks USING COVERING INDEX tasks_claim_order/);
       expect(sets).not.toMatch(/SCAN tasks|TEMP B-TREE/);
+      const candidates = explain(claimCandidatesSql, { required: '["executor:shell"]', limit: 10 });
+      expect(candidates).toMatch(/^SEARCH task USING INDEX tasks_claim_order \(required_capabilities=\?\)/);
+      expect(candidates).not.toMatch(/TEMP B-TREE|SCAN/);
     } finally {
       database.close();
     }
@@ -210,6 +254,24 @@ describe('createSqliteStore', () => {
         }
       }
       expect(scans).toEqual([]);
+    } finally {
+      database.close();
+    }
+  });
+
+  it('reads pairing outcomes by seeking attempts_outcomes, never scanning or sorting attempts', async () => {
+    const database = await openMigratedDatabase();
+    try {
+      for (const [name, text] of Object.entries(pairingOutcomeStatements)) {
+        const parameters = new Array<null>((text.match(/\?/g) ?? []).length).fill(null);
+        const plan = (
+          database.prepare(`EXPLAIN QUERY PLAN ${text}`).all(...parameters) as Array<{ detail: string }>
+        )
+          .map((step) => step.detail)
+          .join('\n');
+        expect(plan, name).toMatch(/^SEARCH attempts USING (COVERING )?INDEX attempts_outcomes/);
+        expect(plan, name).not.toMatch(/TEMP B-TREE|SCAN/);
+      }
     } finally {
       database.close();
     }

@@ -116,6 +116,26 @@ export interface AttemptRow extends UsageColumns {
   result: string | null;
   started_at: number;
   finished_at: number | null;
+  /** The agent definition that ran it, `''` for none (migration 5). */
+  agent: string;
+  /** JSON object: the scheduler's routing record, as given. */
+  routing: string | null;
+  /** JSON array of the hold keys it takes while active (their rows are in `attempt_holds`). */
+  holds: string | null;
+}
+
+/** A row of `attempt_holds`: an active attempt holding a named concurrency limit. */
+export interface AttemptHoldRow {
+  hold_key: string;
+  attempt_id: string;
+}
+
+/** A row of `breakers`: one circuit breaker. */
+export interface BreakerRow {
+  key: string;
+  /** JSON BreakerRecord. */
+  record: string;
+  updated_at: number;
 }
 
 /** A row of `runners`. */
@@ -131,6 +151,10 @@ export interface RunnerRow {
   hostname: string | null;
   last_heartbeat_at: number | null;
   created_at: number;
+  /** JSON array of RunnerAgentPairing (migration 5). */
+  agents: string;
+  /** JSON array of DependencyHealth. */
+  dependency_health: string;
 }
 
 /** A row of `events`. */
@@ -180,6 +204,8 @@ export interface Database {
   tasks: Omit<TaskRow, 'seq'> & { seq: Generated<number> };
   task_dependencies: TaskDependencyRow;
   attempts: AttemptRow;
+  attempt_holds: AttemptHoldRow;
+  breakers: BreakerRow;
   runners: RunnerRow;
   events: Omit<EventRow, 'id'> & { id: Generated<number> };
   usage_records: Omit<UsageRecordRow, 'id'> & { id: Generated<number> };

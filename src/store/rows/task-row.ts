@@ -10,8 +10,22 @@ import { usageTotalsFromRow } from './usage-record-row.ts';
 /** Lane to `lane_rank`: the claim index sorts on the number, highest lane first. */
 export const laneRanks: Readonly<Record<Lane, number>> = { high: 0, normal: 1, low: 2 };
 
+/**
+ * The columns a task is read from: a `tasks` row of either backend. SQLite keeps `required_capabilities` as
+ * a JSON array in text, PostgreSQL as a `text[]`; the bookkeeping columns only SQLite has are not needed.
+ */
+export type TaskRecordRow = Omit<TaskRow, 'attempt_ids' | 'history_event_ids' | 'required_capabilities'> & {
+  required_capabilities: string | readonly string[];
+};
+
+/** The task columns both backends share, with `required_capabilities` as an array. */
+export type TaskRecordColumns = Omit<
+  TaskRow,
+  'seq' | 'attempt_ids' | 'history_event_ids' | 'required_capabilities'
+> & { required_capabilities: string[] };
+
 /** The domain Task stored in `row`. Optional fields are absent (not undefined) when the column is null. */
-export function taskFromRow(row: TaskRow): Task {
+export function taskFromRow(row: TaskRecordRow): Task {
   const task: Task = {
     id: row.id,
     title: row.title,
@@ -32,7 +46,10 @@ export function taskFromRow(row: TaskRow): Task {
     timeoutMs: row.timeout_ms,
     labels: parseJsonColumn<string[]>(row.labels),
     state: row.state,
-    requiredCapabilities: parseJsonColumn<string[]>(row.required_capabilities),
+    requiredCapabilities:
+      typeof row.required_capabilities === 'string'
+        ? parseJsonColumn<string[]>(row.required_capabilities)
+        : [...row.required_capabilities],
     attemptCount: row.attempt_count,
     usage: usageTotalsFromRow(row),
     createdAt: epochToIso(row.created_at),

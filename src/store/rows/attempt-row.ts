@@ -27,5 +27,8 @@ export function attemptFromRow(row: AttemptRow): Attempt {
   if (row.worktree_path !== null) attempt.worktreePath = row.worktree_path;
   if (row.error !== null) attempt.error = parseJsonColumn<AttemptError>(row.error);
   if (row.result !== null) attempt.result = parseJsonColumn<TaskResult>(row.result);
+  if (row.agent !== '') attempt.agent = row.agent;
+  if (row.routing !== null) attempt.routing = parseJsonColumn<Record<string, unknown>>(row.routing);
+  if (row.holds !== null) attempt.holds = parseJsonColumn<string[]>(row.holds);
   return attempt;
 }
