@@ -6,6 +6,7 @@ import {
   InvalidTransitionError,
   LeaseLostError,
   NotFoundError,
+  RateLimitedError,
   TaskNotFoundError,
   UnauthorizedError,
   UnavailableError,
@@ -13,6 +14,7 @@ import {
   type FieldIssue,
   type WarrenErrorCode,
 } from '../core/errors.ts';
+import { parseRetryAfter } from './parse-retry-after.ts';
 
 /** What the client knows about the request whose answer was an error. */
 export interface ErrorResponseContext {
@@ -24,6 +26,8 @@ export interface ErrorResponseContext {
   request: string;
   /** The attempt the request concerned, for LeaseLostError. */
   attemptId?: string;
+  /** The answer's `Retry-After` header, for RateLimitedError. */
+  retryAfter?: string;
 }
 
 const leaseLostReasons: ReadonlyArray<LeaseLostError['reason']> = [
@@ -41,6 +45,8 @@ const notFoundResources: ReadonlyArray<NotFoundError['resource']> = [
   'runner',
   'endpoint',
   'route',
+  'agent',
+  'skill',
 ];
 
 /**
@@ -69,6 +75,8 @@ export function errorFromResponse(context: ErrorResponseContext): WarrenError {
       return new ForbiddenError(message);
     case 'unavailable':
       return new UnavailableError(message);
+    case 'rate_limited':
+      return rateLimitedError(message, context.retryAfter);
     case 'payload_too_large':
     case 'executor_failed':
     case 'git_failed':
@@ -100,6 +108,7 @@ function isWarrenErrorCode(code: string): code is WarrenErrorCode {
     'unauthorized',
     'forbidden',
     'payload_too_large',
+    'rate_limited',
     'unavailable',
     'executor_failed',
     'git_failed',
@@ -120,6 +129,7 @@ function codeOfStatus(status: number): WarrenErrorCode {
   if (status === 404) return 'not_found';
   if (status === 409) return 'conflict';
   if (status === 413) return 'payload_too_large';
+  if (status === 429) return 'rate_limited';
   if (status === 502 || status === 503 || status === 504) return 'unavailable';
   return 'internal';
 }
@@ -155,5 +165,26 @@ function leaseLostError(message: string, attemptId: string | undefined): LeaseLo
   const reason = leaseLostReasons.find((candidate) => candidate === match?.[2]);
   const error = new LeaseLostError(match?.[1] ?? attemptId ?? 'unknown', reason ?? 'expired');
   if (!reason) error.message = message;
+  return error;
+}
+
+/**
+ * The hub words it `runner run_… is over its rate limit: runner.claim costs 1; retry in 2 s` (or `the admin
+ * client is …`); a 429 from anything else (a proxy) keeps its own message, and `Retry-After` wins.
+ */
+function rateLimitedError(message: string, retryAfter: string | undefined): RateLimitedError {
+  const match =
+    /^(?:the admin client|runner (\S+)) is over its rate limit: (\S+) costs ([\d.]+); retry in (\d+) s$/.exec(
+      message,
+    );
+  const headerSeconds = parseRetryAfter(retryAfter);
+  const error = new RateLimitedError({
+    principal: match?.[1] === undefined ? 'admin' : 'runner',
+    runnerId: match?.[1],
+    action: match?.[2] ?? 'unknown',
+    cost: Number(match?.[3] ?? 0),
+    retryAfterMs: (headerSeconds ?? Number(match?.[4] ?? 1)) * 1_000,
+  });
+  if (!match) error.message = message;
   return error;
 }

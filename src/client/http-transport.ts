@@ -27,6 +27,8 @@ export interface HttpAnswer {
   status: number;
   /** The body as UTF-8 text ('' when empty). */
   text: string;
+  /** The `Retry-After` header, when the answer has one (429 and 503 answers). */
+  retryAfter?: string;
 }
 
 /** Sends one request; rejects on network errors, timeouts and aborts, never on an HTTP status. */
@@ -102,7 +104,11 @@ export function createNodeTransport(baseUrl: string): HttpTransport {
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (text += chunk));
-          response.on('end', () => finish({ status: response.statusCode ?? 0, text }));
+          response.on('end', () => {
+            const retryAfter = response.headers['retry-after'];
+            const status = response.statusCode ?? 0;
+            finish(retryAfter === undefined ? { status, text } : { status, text, retryAfter });
+          });
           response.on('error', finish);
           // Before 'end', the answer was cut off (or destroyed by a timeout or an abort, whose error the
           // request reports first). why the check: an Error captures a stack, too dear for every answer.
@@ -143,7 +149,11 @@ export function createFetchTransport(baseUrl: string, fetchImplementation: typeo
     const signal = callerSignal ? AbortSignal.any([callerSignal, timeout]) : timeout;
     try {
       const response = await fetchImplementation(baseUrl + path, { method, headers, body, signal });
-      return { status: response.status, text: await response.text() };
+      const text = await response.text();
+      const retryAfter = response.headers.get('retry-after');
+      return retryAfter === null
+        ? { status: response.status, text }
+        : { status: response.status, text, retryAfter };
     } catch (error) {
       if (timeout.aborted && !callerSignal?.aborted)
         throw new RequestTimeoutError(timeoutMs, { cause: error });

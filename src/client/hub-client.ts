@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import type {
+  AgentDefinitionDetail,
+  AgentDefinitionList,
   attemptCompleteRequestSchema,
   AttemptEndResult,
   attemptFailRequestSchema,
@@ -21,11 +23,18 @@ import type {
   runnerHeartbeatRequestSchema,
   runnerRegisterRequestSchema,
   TaskDetail,
+  TaskRouting,
   TaskList,
   TaskLogs,
 } from '../core/api.ts';
 import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
-import { TaskNotFoundError, UnavailableError, WarrenError } from '../core/errors.ts';
+import {
+  NotFoundError,
+  RateLimitedError,
+  TaskNotFoundError,
+  UnavailableError,
+  WarrenError,
+} from '../core/errors.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import type { ModelEndpointInput } from '../core/model-endpoints.ts';
 import { sleep } from '../core/sleep.ts';
@@ -47,6 +56,7 @@ import {
   type HttpTransport,
 } from './http-transport.ts';
 import { parseEventStream } from './parse-event-stream.ts';
+import { parseRetryAfter } from './parse-retry-after.ts';
 import { describeNetworkError as networkReason } from '../core/describe-network-error.ts';
 
 /** How the client retries calls that failed for reasons a retry can fix. */
@@ -70,7 +80,7 @@ export interface HubClientOptions {
    * with a keep-alive agent of the client's own, and the event stream over the global fetch.
    */
   fetch?: typeof fetch;
-  /** Retries of network errors and 502/503/504 answers. */
+  /** Retries of network errors and 502/503/504 answers, and of 429 answers after their `Retry-After`. */
   retry?: HubClientRetryOptions;
   /** Time limit of one ordinary request (the claim long poll gets its wait on top). */
   requestTimeoutMs?: number;
@@ -149,6 +159,8 @@ export interface HubClient {
     cancel(taskId: string, options?: RequestOptions & { reason?: string }): Promise<Task>;
     /** Queues a dead, cancelled or failed task again. */
     retry(taskId: string, options?: RequestOptions): Promise<Task>;
+    /** Why the task went where it went: each attempt's stored decision, and the one now if it is queued. */
+    routing(taskId: string, options?: RequestOptions): Promise<TaskRouting>;
     /** A task's log and progress events. */
     logs(
       taskId: string,
@@ -172,6 +184,15 @@ export interface HubClient {
     list(options?: RequestOptions): Promise<Runner[]>;
     delete(runnerId: string, options?: RequestOptions): Promise<void>;
   };
+  /**
+   * Enrolls a runner (`POST /v1/runners/enroll`): creates the runner `name`, or replaces an offline runner of
+   * that name, and answers its token (shown only once). Made with the hub's enrollment token as `token`;
+   * throws ConflictError when a live runner has the name and ForbiddenError when enrollment is off.
+   */
+  enrollRunner(
+    request: z.input<typeof runnerCreateRequestSchema>,
+    options?: RequestOptions,
+  ): Promise<RunnerCreated>;
   /** The calling runner's own routes (runner token). */
   readonly runner: {
     register(
@@ -256,6 +277,13 @@ export interface HubClient {
     /** Deletes an endpoint; throws NotFoundError when there is none. */
     delete(name: string, options?: RequestOptions): Promise<void>;
   };
+  /** Agent definitions (admin token), read by the hub from its definitions directory or Git repository. */
+  readonly agents: {
+    /** The definitions in use, the rejected files and the source's state. */
+    list(options?: RequestOptions): Promise<AgentDefinitionList>;
+    /** One definition with its skills, or undefined when the hub has no such agent. */
+    get(name: string, options?: RequestOptions): Promise<AgentDefinitionDetail | undefined>;
+  };
   /** `GET /healthz`: whether the hub process answers. */
   health(options?: RequestOptions): Promise<ProbeResult>;
   /** `GET /readyz`: whether the hub can serve (its store answers). */
@@ -273,6 +301,16 @@ const defaultRequestTimeoutMs = 30_000;
 const claimTimeoutMarginMs = 10_000;
 // why: statuses a proxy or a restarting hub answers with; the request may well succeed a moment later.
 const retryableStatuses = new Set([502, 503, 504]);
+// why: a 429 is refused before any work (the hub checks rate limits right after authentication), so every
+// call may be sent again, after the `Retry-After` the answer names.
+const rateLimitedStatus = 429;
+// why: the hub's `Retry-After` is exact; up to a fifth more spreads a fleet refused in the same second, and
+// never retries earlier than asked.
+const rateLimitJitter = 0.2;
+// why: with the default limits a wait is well under a second; a hub asking for more than a minute is
+// configured far below this caller's load, and failing with its message beats a command (or a runner's
+// report, whose lease lasts 30 s) hanging for minutes.
+const maxRateLimitWaitMs = 60_000;
 
 interface CallOptions extends RequestOptions {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -291,13 +329,22 @@ interface Answer {
   body: unknown;
 }
 
+/** A try that a retry may fix; `retryAfterMs` when the answer said how long to wait (a 429). */
+interface RetryReason {
+  retryReason: string;
+  cause?: unknown;
+  retryAfterMs?: number;
+}
+
 /**
  * Creates a client for a Warren hub.
  *
  * Any non-2xx answer throws the WarrenError subclass the hub raised (`LeaseLostError`,
  * `InvalidInputError` with its issues, `TaskNotFoundError`, ...). Network errors, timeouts and
  * 502/503/504 answers are retried with exponential backoff and jitter; when every try fails the call
- * throws UnavailableError naming the hub URL and what to check.
+ * throws UnavailableError naming the hub URL and what to check. A 429 (rate limited) is retried after its
+ * `Retry-After` (plus up to a fifth, at most a minute); when every try is refused, or the hub asks for a
+ * longer wait, the call throws the hub's RateLimitedError.
  */
 export function createHubClient(options: HubClientOptions): HubClient {
   const baseUrl = options.baseUrl.replace(/\/+$/, '');
@@ -329,7 +376,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
   };
 
   /** One try: the answer, or a reason to retry. Throws only when the caller aborted. */
-  async function tryOnce(call: CallOptions): Promise<Answer | { retryReason: string; cause?: unknown }> {
+  async function tryOnce(call: CallOptions): Promise<Answer | RetryReason> {
     const headers: Record<string, string> = {
       authorization,
       accept: 'application/json',
@@ -360,6 +407,20 @@ export function createHubClient(options: HubClientOptions): HubClient {
           cause: errorFromResponse({ ...describe(call), status: answer.status, body: parsed }),
         };
       }
+      if (answer.status === rateLimitedStatus) {
+        const seconds = parseRetryAfter(answer.retryAfter);
+        const cause = errorFromResponse({
+          ...describe(call),
+          status: answer.status,
+          body: parsed,
+          retryAfter: answer.retryAfter,
+        });
+        return {
+          retryReason: `HTTP 429: ${cause.message}`,
+          cause,
+          ...(seconds === undefined ? {} : { retryAfterMs: seconds * 1_000 }),
+        };
+      }
       return { status: answer.status, body: parsed };
     } catch (error) {
       if (call.signal?.aborted) throw abortReason(call.signal);
@@ -381,8 +442,17 @@ export function createHubClient(options: HubClientOptions): HubClient {
       if (!('retryReason' in outcome)) return outcome;
       lastReason = outcome.retryReason;
       lastCause = outcome.cause;
+      if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > maxRateLimitWaitMs) {
+        throw rateLimitFailure(outcome.cause, call, number);
+      }
       if (number === attempts) break;
-      const delayMs = computeRetryDelay(number, policy);
+      const delayMs =
+        outcome.retryAfterMs === undefined
+          ? computeRetryDelay(number, policy)
+          : Math.min(
+              maxRateLimitWaitMs,
+              Math.round(outcome.retryAfterMs * (1 + rateLimitJitter * Math.random())),
+            );
       logger.warn(
         {
           hub: baseUrl,
@@ -396,10 +466,18 @@ export function createHubClient(options: HubClientOptions): HubClient {
       );
       await sleepOrThrow(delayMs, call.signal);
     }
+    if (lastCause instanceof RateLimitedError) throw rateLimitFailure(lastCause, call, attempts);
     throw new UnavailableError(
       `cannot reach the Warren hub at ${baseUrl} (${call.method} ${call.path} failed ${attempts} time${attempts === 1 ? '' : 's'}, last: ${lastReason}); check that the hub is running, that the URL is right and that this machine can reach it`,
       { cause: lastCause },
     );
+  }
+
+  /** The hub's RateLimitedError, its message saying how often the call was refused and what to change. */
+  function rateLimitFailure(cause: unknown, call: CallOptions, tries: number): unknown {
+    if (!(cause instanceof RateLimitedError)) return cause;
+    cause.message = `${cause.message} (${call.method} ${call.path} refused ${tries} time${tries === 1 ? '' : 's'} by the hub at ${baseUrl}; its limits are the rateLimits hub settings)`;
+    return cause;
   }
 
   /** Sends the call and returns the 2xx body; throws the hub's error otherwise. */
@@ -426,6 +504,8 @@ export function createHubClient(options: HubClientOptions): HubClient {
     let serverRetryMs: number | undefined;
     let lastReason = '';
     while (!signal?.aborted) {
+      // The wait a 429 answer asks for before the next connection.
+      let waitAtLeastMs = 0;
       const connection = new AbortController();
       const onAbort = () => connection.abort();
       signal?.addEventListener('abort', onAbort, { once: true });
@@ -453,9 +533,17 @@ export function createHubClient(options: HubClientOptions): HubClient {
           } catch {
             // Not JSON; keep the text.
           }
-          const error = errorFromResponse({ request: 'GET /v1/events', status: response.status, body });
-          if (!retryableStatuses.has(response.status)) throw error;
-          lastReason = `HTTP ${response.status}`;
+          const retryAfter = response.headers.get('retry-after') ?? undefined;
+          const error = errorFromResponse({
+            request: 'GET /v1/events',
+            status: response.status,
+            body,
+            retryAfter,
+          });
+          const rateLimited = response.status === rateLimitedStatus;
+          if (!retryableStatuses.has(response.status) && !rateLimited) throw error;
+          if (rateLimited) waitAtLeastMs = (parseRetryAfter(retryAfter) ?? 0) * 1_000;
+          lastReason = rateLimited ? `HTTP 429: ${error.message}` : `HTTP ${response.status}`;
         } else {
           failures = 0;
           for await (const message of parseEventStream(response.body)) {
@@ -487,7 +575,7 @@ export function createHubClient(options: HubClientOptions): HubClient {
           `lost the event stream of the Warren hub at ${baseUrl} and could not reconnect after ${attempts} tries (last: ${lastReason}); check that the hub is running and reachable`,
         );
       }
-      const delayMs = Math.max(serverRetryMs ?? 0, computeRetryDelay(failures, policy));
+      const delayMs = Math.max(serverRetryMs ?? 0, waitAtLeastMs, computeRetryDelay(failures, policy));
       logger.warn(
         { hub: baseUrl, delayMs, reason: lastReason, lastEventId },
         'event stream dropped; reconnecting',
@@ -562,6 +650,12 @@ export function createHubClient(options: HubClientOptions): HubClient {
         });
         return answer.task;
       },
+      routing: (taskId, requestOptions) =>
+        call<TaskRouting>({
+          method: 'GET',
+          path: `/v1/tasks/${encodeURIComponent(taskId)}/routing`,
+          signal: requestOptions?.signal,
+        }),
       logs: async (taskId, parameters = {}, requestOptions) => {
         const answer = await call<TaskLogs>({
           method: 'GET',
@@ -597,6 +691,15 @@ export function createHubClient(options: HubClientOptions): HubClient {
         });
       },
     },
+    // why retrying a lost answer is safe: the runner made by the first try never registered, so it is
+    // offline, and the retry replaces it.
+    enrollRunner: (request, requestOptions) =>
+      call<RunnerCreated>({
+        method: 'POST',
+        path: '/v1/runners/enroll',
+        body: request,
+        signal: requestOptions?.signal,
+      }),
     runner: {
       register: (request, requestOptions) =>
         call<RunnerRegistered>({
@@ -667,6 +770,18 @@ export function createHubClient(options: HubClientOptions): HubClient {
           path: `/v1/endpoints/${encodeURIComponent(name)}`,
           signal: requestOptions?.signal,
         });
+      },
+    },
+    agents: {
+      list: (requestOptions) =>
+        call<AgentDefinitionList>({ method: 'GET', path: '/v1/agents', signal: requestOptions?.signal }),
+      get: async (name, requestOptions) => {
+        const path = `/v1/agents/${encodeURIComponent(name)}`;
+        const answer = await send({ method: 'GET', path, signal: requestOptions?.signal });
+        if (answer.status >= 200 && answer.status < 300) return answer.body as AgentDefinitionDetail;
+        const error = errorFromResponse({ request: `GET ${path}`, status: answer.status, body: answer.body });
+        if (error instanceof NotFoundError && error.resource === 'agent') return undefined;
+        throw error;
       },
     },
     health: (requestOptions) => probe('/healthz', requestOptions),

@@ -21,6 +21,7 @@ import type { Store } from '../store/store.ts';
 import { claimForRunner } from './claim-for-runner.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
+import { recordBreakerOutcome } from './record-breaker-outcome.ts';
 import type { AttemptOutcome, HubMetrics } from './metrics.ts';
 import { readJsonBody } from './read-json-body.ts';
 import { timeOfId } from '../core/ids.ts';
@@ -28,6 +29,12 @@ import { timeOfId } from '../core/ids.ts';
 /** Registers the `/v1/attempts/:id/*` routes. */
 export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDependencies): void {
   const { store, config, metrics, logger } = dependencies;
+  const breakerDependencies = {
+    store,
+    logger,
+    fleetView: dependencies.fleetView,
+    breakerPolicy: config.fleet.breaker,
+  };
 
   app.post('/v1/attempts/:id/heartbeat', async (c) => {
     const { leaseToken, message } = parseInput(attemptHeartbeatRequestSchema, await readJsonBody(c));
@@ -62,6 +69,7 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
     const fence = await fenceOf(c, store, leaseToken);
     const task = await store.completeAttempt(fence, success);
     await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'succeeded');
+    await recordBreakerOutcome(breakerDependencies, fence.attemptId, fence.runnerId, true);
     return c.json(await answerAttemptEnd(dependencies, fence.runnerId, task, claim));
   });
 
@@ -75,6 +83,7 @@ export function registerAttemptRoutes(app: Hono<HubEnv>, dependencies: HubDepend
       dependencies.endpointHealth.recheck(task.model);
     }
     await recordAttemptEnd({ store, metrics, logger }, fence.attemptId, task, 'failed');
+    await recordBreakerOutcome(breakerDependencies, fence.attemptId, fence.runnerId, false);
     return c.json(await answerAttemptEnd(dependencies, fence.runnerId, task, claim));
   });
 }

@@ -81,6 +81,19 @@ export function createHubAuth(options: HubAuthOptions): HubAuth {
   };
 }
 
+/**
+ * A check of `Authorization: Bearer <token>` against one fixed secret (the runner enrollment token). Only the
+ * secret's sha256 is kept, and digests are compared in constant time, so the answer takes as long wherever
+ * a guess differs.
+ */
+export function createBearerTokenCheck(secret: string): (authorization: string | undefined) => boolean {
+  const expected = sha256(secret);
+  return (authorization) => {
+    const token = bearerTokenOf(authorization);
+    return token !== undefined && timingSafeEqual(sha256(token), expected);
+  };
+}
+
 function bearerTokenOf(authorization: string | undefined): string | undefined {
   if (!authorization) return undefined;
   const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization);

@@ -5,7 +5,11 @@
 import type { ClaimedWork } from '../core/api.ts';
 import { modelProvidersOf } from '../core/executor-model-providers.ts';
 import { resolveModelAssignment } from '../core/model-assignment.ts';
-import type { Claim } from '../store/store.ts';
+import { breakerAfterProbeClaimed, breakerGate, breakerKey } from '../core/circuit-breaker.ts';
+import type { Runner } from '../core/types.ts';
+import type { Claim, Store } from '../store/store.ts';
+import { chooseAssignments, type RoutingRecord } from './choose-assignments.ts';
+import type { FleetSnapshot } from './fleet-view.ts';
 import type { AvailableModels } from './endpoint-health.ts';
 import type { ClaimWaitOptions } from './claim-waiters.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
@@ -19,6 +23,11 @@ export interface ClaimForRunnerOptions {
   /** Aborts the wait (the client went away); see {@link ClaimWaitOptions.signal}. */
   signal?: ClaimWaitOptions['signal'];
 }
+
+// why: a claim weighs at least this many queued tasks, so a few left to other runners do not hide work.
+const minLookahead = 8;
+// why: bounds the tasks read and weighed per claim (each against the fleet) whatever the runner's room.
+const maxLookahead = 64;
 
 /** What {@link claimForRunner} claimed, and the room the runner had for it. */
 export interface RunnerClaims {
@@ -38,48 +47,128 @@ export interface RunnerClaims {
  * `model` assignment, resolved against the same snapshot of healthy endpoints.
  */
 export async function claimForRunner(
-  {
-    store,
-    config,
-    metrics,
-    claimWaiters,
-    endpointHealth,
-  }: Pick<HubDependencies, 'store' | 'config' | 'metrics' | 'claimWaiters' | 'endpointHealth'>,
+  dependencies: Pick<
+    HubDependencies,
+    'store' | 'config' | 'metrics' | 'claimWaiters' | 'endpointHealth' | 'fleetView' | 'agentDefinitions'
+  >,
   runnerId: string,
   { limit, waitMs, signal }: ClaimForRunnerOptions,
 ): Promise<RunnerClaims> {
+  const { store, metrics, claimWaiters } = dependencies;
   const startedAt = performance.now();
   let freeSlotsBefore = 0;
-  const claims = await claimWaiters.claim(
-    async () => {
-      // why: read each try (not the token cache's copy): free slots and draining must be current.
-      const runner = await store.getRunner(runnerId);
-      // why: a draining runner finishes what it holds and must get nothing new, without waiting.
-      if (!runner || runner.status === 'draining') {
-        freeSlotsBefore = 0;
-        return undefined;
-      }
-      const freeSlots = runner.slots - runner.activeAttempts;
-      freeSlotsBefore = Math.max(0, freeSlots);
-      if (freeSlots <= 0) return [];
-      const models = endpointHealth.available();
-      const claimed = await store.claimTasks({
-        runnerId,
-        capabilities:
-          models.capabilities.length === 0
-            ? runner.capabilities
-            : [...runner.capabilities, ...models.capabilities],
-        limit: Math.min(limit, freeSlots),
-        leaseMs: config.leaseMs,
-        // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
-        maxActive: runner.slots,
-      });
-      return claimed.map((claim) => withModel(claim, models));
+  let deferred = 0;
+  const tryClaim = async (): Promise<ClaimedWork[] | undefined> => {
+    // why: read each try (not the token cache's copy): free slots and draining must be current.
+    const runner = await store.getRunner(runnerId);
+    // why: a draining runner finishes what it holds and must get nothing new, without waiting.
+    if (!runner || runner.status === 'draining') {
+      freeSlotsBefore = 0;
+      return undefined;
+    }
+    const freeSlots = runner.slots - runner.activeAttempts;
+    freeSlotsBefore = Math.max(0, freeSlots);
+    if (freeSlots <= 0) return [];
+    const result = await claimRouted(dependencies, runner, Math.min(limit, freeSlots));
+    deferred = result.deferred;
+    return result.claims;
+  };
+  const claims = await claimWaiters.claim(tryClaim, {
+    waitMs,
+    // Made only when the request parks, after its first try.
+    signal: () => {
+      const clientGone = typeof signal === 'function' ? signal() : signal;
+      if (deferred === 0) return clientGone ?? new AbortController().signal;
+      // why: a runner that left tasks to a better candidate asks again soon, in case that one never takes
+      // them (it filled up, or stopped claiming); otherwise it waits for new work as long as it asked.
+      // Jittered (±25 %), so runners that deferred together do not come back together.
+      const reconsiderMs = dependencies.config.fleet.reconsiderMs * (0.75 + 0.5 * Math.random());
+      const reconsider = AbortSignal.timeout(Math.round(Math.min(waitMs, reconsiderMs)));
+      return clientGone ? AbortSignal.any([clientGone, reconsider]) : reconsider;
     },
-    { waitMs, signal },
-  );
+  });
   metrics.recordClaimWait((performance.now() - startedAt) / 1_000, claims.length > 0);
   return { claims, freeSlotsBefore };
+}
+
+/**
+ * One claim try: the queued tasks this runner could run, weighed against the whole fleet; it takes those
+ * where it is the best candidate (see `chooseAssignments`).
+ */
+async function claimRouted(
+  {
+    store,
+    config,
+    endpointHealth,
+    fleetView,
+    agentDefinitions,
+  }: Pick<HubDependencies, 'store' | 'config' | 'endpointHealth' | 'fleetView' | 'agentDefinitions'>,
+  runner: Runner,
+  room: number,
+): Promise<{ claims: ClaimedWork[]; deferred: number }> {
+  const models = endpointHealth.available();
+  const capabilities = [
+    ...new Set([
+      ...runner.capabilities,
+      ...models.capabilities,
+      ...runner.agents.flatMap((pairing) => pairing.offers.map((offer) => offer.name)),
+    ]),
+  ];
+  const candidates = await store.listClaimCandidates({
+    capabilities,
+    // why: look past tasks left to better candidates, but not so far that a claim reads the queue.
+    limit: Math.min(maxLookahead, Math.max(minLookahead, room * 4)),
+  });
+  if (candidates.length === 0) return { claims: [], deferred: 0 };
+  const now = Date.now();
+  const snapshot = await fleetView.snapshot();
+  const { assignments, deferred } = chooseAssignments({
+    snapshot,
+    runner,
+    candidates,
+    modelCapabilities: models.capabilities,
+    agentLimits: (name) => agentDefinitions?.limitsOf(name),
+    concurrencyLimits: config.fleet.concurrencyLimits,
+    room,
+    now,
+    maxDeferMs: config.fleet.maxDeferMs,
+  });
+  if (assignments.length === 0) return { claims: [], deferred };
+  const claimed = await store.claimTasks({
+    runnerId: runner.id,
+    capabilities,
+    limit: room,
+    leaseMs: config.leaseMs,
+    // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
+    maxActive: runner.slots,
+    assignments,
+  });
+  await recordProbes(store, snapshot, claimed, now);
+  if (claimed.length > 0) fleetView.noteClaimed(runner.id, claimed.length);
+  return { claims: claimed.map((claim) => withModel(claim, models)), deferred };
+}
+
+/** Marks the breakers whose half-open probe a claim just took. */
+async function recordProbes(
+  store: Store,
+  snapshot: FleetSnapshot,
+  claimed: Claim[],
+  now: number,
+): Promise<void> {
+  for (const { attempt } of claimed) {
+    const winner = (attempt.routing as unknown as RoutingRecord | undefined)?.cards[0];
+    if (!winner?.probe) continue;
+    const keys = [
+      breakerKey('runner', attempt.runnerId),
+      ...(attempt.agent === undefined ? [] : [breakerKey('agent', attempt.agent)]),
+    ];
+    for (const key of keys) {
+      if (breakerGate(snapshot.breakers.get(key), now).admits !== 'probe') continue;
+      await store.updateBreaker(key, (current) =>
+        current ? breakerAfterProbeClaimed(current, attempt.id, now) : undefined,
+      );
+    }
+  }
 }
 
 /** The claim as the runner receives it: with its model assignment when the task has a selector. */

@@ -38,6 +38,47 @@ describe('createClaimWaiters', () => {
     expect(waiters.size).toBe(0);
   });
 
+  it('keeps waking parked waiters after a waiter leaves while the ready count is being read', async () => {
+    const work = createWorkQueue();
+    let releaseCount: (() => void) | undefined;
+    let countsStarted = 0;
+    waiters = createClaimWaiters({
+      countReady: async () => {
+        countsStarted += 1;
+        // The first count is slow (a database round trip); later ones answer at once.
+        if (countsStarted === 1) await new Promise<void>((resolve) => (releaseCount = resolve));
+        return work.items.length;
+      },
+      logger: silentLogger,
+    });
+    const leaving = new AbortController();
+    const first = waiters.claim(work.attemptFor('leaving'), { waitMs: 10_000, signal: leaving.signal });
+    const second = waiters.claim(work.attemptFor('staying'), { waitMs: 10_000 });
+    await until(() => work.tries.length === 2);
+
+    work.items.push(1, 2);
+    waiters.notify();
+    await until(() => releaseCount !== undefined);
+    // The first waiter's client goes away while the round is counting.
+    leaving.abort();
+    await expect(first).resolves.toEqual([]);
+    releaseCount!();
+    await expect(second).resolves.toEqual([1]);
+
+    // Later signals still wake waiters: no round is stuck on a turn nobody will end.
+    const third = waiters.claim(work.attemptFor('third'), { waitMs: 10_000 });
+    await expect(third).resolves.toEqual([2]);
+    const fourth = waiters.claim(work.attemptFor('fourth'), { waitMs: 60_000 });
+    await until(() => work.tries.includes('fourth'));
+    work.items.push(3);
+    waiters.notify();
+    // Woken by the signal, not by its wait running out (a minute): a stuck round would never wake it.
+    const notWoken = new Promise((resolve) =>
+      setTimeout(() => resolve('not woken within 2 s'), 2_000).unref(),
+    );
+    await expect(Promise.race([fourth, notWoken])).resolves.toEqual([3]);
+  });
+
   it('wakes parked waiters in arrival order, only as many as items are ready', async () => {
     const work = createWorkQueue();
     waiters = createClaimWaiters({ countReady: async () => work.items.length, logger: silentLogger });

@@ -41,8 +41,11 @@ export interface ClaimWaiters {
 
 /** Options of {@link createClaimWaiters}. */
 export interface ClaimWaitersOptions {
-  /** How many tasks are claimable now (an upper bound is fine); sizes each batch of wake-ups. */
-  countReady: () => Promise<number>;
+  /**
+   * How many tasks are claimable now, counted up to `upTo` (an upper bound is fine); sizes each batch of
+   * wake-ups.
+   */
+  countReady: (upTo: number) => Promise<number>;
   logger: Logger;
 }
 
@@ -80,13 +83,16 @@ export function createClaimWaiters(options: ClaimWaitersOptions): ClaimWaiters {
       let ready: number;
       try {
         // why: a single waiter is cheaper to wake than to count for.
-        ready = candidates.length === 1 ? 1 : await countReady();
+        ready = candidates.length === 1 ? 1 : await countReady(candidates.length);
       } catch (error) {
         logger.warn({ err: error }, 'counting ready tasks failed; waking every waiting claim');
         ready = candidates.length;
       }
       if (ready <= 0) return;
-      const batch = candidates.slice(0, ready);
+      // Taken from the line as it is now: a waiter that left while the count ran (its request ended) would
+      // never end a turn granted to it, and the round, and every later one, would wait forever.
+      const batch = line.filter((waiter) => !tried.has(waiter)).slice(0, ready);
+      if (batch.length === 0) return;
       for (const waiter of batch) tried.add(waiter);
       await Promise.all(batch.map(grantTurn));
     }

@@ -5,7 +5,7 @@
 import type { ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ErrorBody } from '../core/api.ts';
-import { InvalidInputError, WarrenError, type WarrenErrorCode } from '../core/errors.ts';
+import { InvalidInputError, RateLimitedError, WarrenError, type WarrenErrorCode } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { HubEnv } from './hub-env.ts';
 import { httpStatusOf } from './http-status.ts';
@@ -36,7 +36,13 @@ export function createErrorHandler(logger: Logger): ErrorHandler<HubEnv> {
       );
       body.error.message = `${serverErrorMessages[warrenError.code] ?? 'internal error'} (request id ${requestId})`;
     }
-    return c.json(body, status, { [REQUEST_ID_HEADER]: requestId });
+    const headers: Record<string, string> = { [REQUEST_ID_HEADER]: requestId };
+    // why: clients (runners, scripts, proxies) that honour Retry-After back off instead of hammering a hub
+    // whose database is away; 2 s matches how quickly a restarted database or a healed network comes back.
+    if (status === 503) headers['Retry-After'] = '2';
+    if (warrenError instanceof RateLimitedError)
+      headers['Retry-After'] = String(warrenError.retryAfterSeconds);
+    return c.json(body, status, headers);
   };
 }
 
@@ -63,6 +69,8 @@ function codeOfStatus(status: number): WarrenErrorCode | undefined {
       return 'conflict';
     case 413:
       return 'payload_too_large';
+    case 429:
+      return 'rate_limited';
     case 503:
       return 'unavailable';
     default:

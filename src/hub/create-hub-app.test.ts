@@ -8,6 +8,7 @@ import type {
   TaskList,
   TaskLogs,
 } from '../core/api.ts';
+import { UnavailableError } from '../core/errors.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { Attempt, Task, WarrenEvent } from '../core/types.ts';
 import { createHubAuth } from './auth.ts';
@@ -696,6 +697,53 @@ describe('createHubApp server errors', () => {
       const response = await app.request('/readyz');
       expect(response.status).toBe(503);
       expect(await errorOf(response)).toMatchObject({ code: 'unavailable' });
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
+describe('createHubApp with its database away', () => {
+  it('answers 503 with a clear message and Retry-After, and /readyz says so without hanging', async () => {
+    const hub = await createTestHub();
+    try {
+      let away = false;
+      const unavailable = new UnavailableError('database unavailable: connect ECONNREFUSED 10.0.0.5:5432');
+      const store = new Proxy(hub.store, {
+        get(target, property, receiver) {
+          const value = Reflect.get(target, property, receiver) as unknown;
+          if (!away || typeof value !== 'function') return value;
+          // ping hangs (a half-open connection); everything else fails as the PostgreSQL store does.
+          if (property === 'ping') return () => new Promise<boolean>(() => {});
+          return () => Promise.reject(unavailable);
+        },
+      });
+      const app = createHubApp({
+        store,
+        auth: createHubAuth({ store: hub.store, adminToken: TEST_ADMIN_TOKEN }),
+        config: resolveHubConfig(),
+        logger: silentLogger,
+        metrics: createHubMetrics({ store: hub.store, processMetrics: false }),
+        endpointHealth: hub.endpointHealth,
+        signal: new AbortController().signal,
+      });
+      const listTasks = () =>
+        app.request('/v1/tasks', { headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` } });
+      expect((await listTasks()).status).toBe(200);
+      away = true;
+      const response = await listTasks();
+      expect(response.status).toBe(503);
+      expect(response.headers.get('retry-after')).toBe('2');
+      const error = await errorOf(response);
+      expect(error.code).toBe('unavailable');
+      expect(error.message).toMatch(/^the hub cannot reach its store right now; retry later \(request id /);
+      // The internal detail (an address) is logged, not answered.
+      expect(error.message).not.toContain('10.0.0.5');
+      const ready = await app.request('/readyz');
+      expect(ready.status).toBe(503);
+      expect(await errorOf(ready)).toMatchObject({ code: 'unavailable', message: 'store is not answering' });
+      away = false;
+      expect((await app.request('/readyz')).status).toBe(200);
     } finally {
       await hub.close();
     }

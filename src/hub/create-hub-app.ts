@@ -8,6 +8,8 @@ import type { ErrorBody } from '../core/api.ts';
 import { NotFoundError, UnauthorizedError, ForbiddenError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Store } from '../store/store.ts';
+import type { AgentDefinitionRegistry } from './agent-definitions/create-agent-definition-registry.ts';
+import { registerAgentRoutes } from './agent-routes.ts';
 import { registerAttemptRoutes } from './attempt-routes.ts';
 import type { HubAuth } from './auth.ts';
 import { isAllowed } from './authorize.ts';
@@ -18,12 +20,15 @@ import { registerEndpointRoutes } from './endpoint-routes.ts';
 import { registerEventStreamRoute } from './event-stream-route.ts';
 import type { HubConfig } from './hub-config.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
+import { createFleetView, type FleetView } from './fleet-view.ts';
 import type { HubEnv } from './hub-env.ts';
 import type { HubMetrics } from './metrics.ts';
 import { requestHeaderOf } from './node-bindings.ts';
+import { createRateLimiter, type RateLimiter } from './rate-limits.ts';
 import { payloadTooLargeError } from './read-json-body.ts';
 import { requestIdOf } from './request-id.ts';
-import { registerRunnerRoutes } from './runner-routes.ts';
+import { registerRunnerRoutes, RUNNER_ENROLLMENT_PATH } from './runner-routes.ts';
+import { registerRoutingRoutes } from './routing-routes.ts';
 import { registerTaskRoutes } from './task-routes.ts';
 
 /** Options of {@link createHubApp}. */
@@ -40,6 +45,17 @@ export interface HubAppOptions {
   endpointHealth: EndpointHealthChecker;
   /** Aborting it shuts the app down: parked claims answer empty, event streams end, `/readyz` says 503. */
   signal?: AbortSignal;
+  /**
+   * The runner enrollment token: with it, `POST /v1/runners/enroll` creates runners (one per pod of a
+   * Kubernetes Deployment, say). Undefined: enrollment is off and the route answers 403.
+   */
+  enrollmentToken?: string;
+  /** The agent definitions (`GET /v1/agents`); whoever made the registry loads it (`startHub` does). */
+  agentDefinitions?: AgentDefinitionRegistry;
+  /** The scheduler's view of the fleet; made here when absent (`startHub` shares one with maintenance). */
+  fleetView?: FleetView;
+  /** Current time in epoch ms, for the rate limits (tests); default `Date.now`. */
+  clock?: () => number;
 }
 
 /** Routes whose bodies may be large (batches, log uploads, verification evidence). */
@@ -50,10 +66,7 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   const { store, auth, config, logger, metrics, endpointHealth } = options;
   const shutdownSignal = options.signal ?? new AbortController().signal;
   const claimWaiters = createClaimWaiters({
-    countReady: async () =>
-      (await store.countTasks())
-        .filter((count) => count.state === 'queued')
-        .reduce((total, count) => total + count.count, 0),
+    countReady: (upTo) => store.countQueuedTasks(upTo),
     logger,
   });
   const unsubscribe = store.subscribe((signal) => {
@@ -71,18 +84,23 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   if (shutdownSignal.aborted) shutDown();
   else shutdownSignal.addEventListener('abort', shutDown, { once: true });
 
-  const dependencies: HubDependencies = { ...options, claimWaiters, shutdownSignal };
+  const fleetView =
+    options.fleetView ?? createFleetView({ store, outcomesPerPairing: config.fleet.outcomesPerPairing });
+  const dependencies: HubDependencies = { ...options, claimWaiters, shutdownSignal, fleetView };
   const app = new Hono<HubEnv>();
   const handleError = createErrorHandler(logger);
   app.onError(handleError);
   app.notFound((c) => handleError(new NotFoundError('route', `${c.req.method} ${c.req.path}`), c));
 
   app.use(recordRequests(metrics, logger));
-  app.use('/v1/*', limitAndAuthenticate(config, auth));
+  const rateLimiter = config.rateLimits.enabled
+    ? createRateLimiter({ config: config.rateLimits, metrics, clock: options.clock })
+    : undefined;
+  app.use('/v1/*', limitAndAuthenticate(config, auth, rateLimiter));
 
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const ready = !shutdownSignal.aborted && (await store.ping().catch(() => false));
+    const ready = !shutdownSignal.aborted && (await pingWithin(store, readinessPingTimeoutMs));
     if (ready) return c.json({ status: 'ready' });
     const body: ErrorBody = {
       error: {
@@ -97,10 +115,12 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
   );
 
   registerTaskRoutes(app, dependencies);
+  registerRoutingRoutes(app, dependencies);
   registerRunnerRoutes(app, dependencies);
   registerAttemptRoutes(app, dependencies);
   registerEventStreamRoute(app, dependencies);
   registerEndpointRoutes(app, dependencies);
+  registerAgentRoutes(app, dependencies);
   return app;
 }
 
@@ -124,17 +144,25 @@ function recordRequests(metrics: HubMetrics, logger: Logger): MiddlewareHandler<
 }
 
 /**
- * Middleware of every `/v1/*` route: the body limit (413), then who is calling (401) and whether they may
- * (403). why: one middleware for both; each middleware layer costs every request.
+ * Middleware of every `/v1/*` route: the body limit (413), then who is calling (401), whether they may
+ * (403) and whether their rate limit allows it (429). why: one middleware for all; each middleware layer
+ * costs every request.
  */
-function limitAndAuthenticate(config: HubConfig, auth: HubAuth): MiddlewareHandler<HubEnv> {
+function limitAndAuthenticate(
+  config: HubConfig,
+  auth: HubAuth,
+  rateLimiter: RateLimiter | undefined,
+): MiddlewareHandler<HubEnv> {
   return async (c, next) => {
     limitBody(c, config);
+    // why: enrollment is authenticated by the enrollment token, which names no principal; the route checks it.
+    if (c.req.method === 'POST' && c.req.path === RUNNER_ENROLLMENT_PATH) return next();
     const principal = await auth.authenticate(requestHeaderOf(c, 'authorization'));
     if (!principal) throw new UnauthorizedError();
     if (!isAllowed(principal, c.req.path)) {
       throw new ForbiddenError('a runner token may only call /v1/runner/* and /v1/attempts/* routes');
     }
+    rateLimiter?.charge(principal, c.req.method, c.req.path);
     c.set('principal', principal);
     await next();
   };
@@ -158,4 +186,22 @@ function limitBody(c: Context<HubEnv>, config: HubConfig): void {
 function isDebugEnabled(logger: Logger): boolean {
   const levels = logger as Partial<{ isLevelEnabled(level: string): boolean }>;
   return typeof levels.isLevelEnabled === 'function' ? levels.isLevelEnabled('debug') : true;
+}
+
+// why: a readiness probe must answer within its own timeout (Kubernetes' default is 1 s, and the manifests
+// set 3 s); a database that hangs (a half-open connection) would otherwise hold the probe until the store's
+// own timeouts, and the probe would fail as a timeout instead of an answer.
+const readinessPingTimeoutMs = 2_000;
+
+/** Whether the store answers a ping within `timeoutMs`; false when it fails, hangs or is slower. */
+async function pingWithin(store: Store, timeoutMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), timeoutMs);
+  });
+  try {
+    return await Promise.race([store.ping().catch(() => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

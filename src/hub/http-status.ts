@@ -14,6 +14,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<WarrenErrorCode, ContentfulSta
   lease_lost: 409,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
   unavailable: 503,
   executor_failed: 500,
   git_failed: 500,

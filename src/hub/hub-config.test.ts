@@ -43,4 +43,27 @@ describe('resolveHubConfig', () => {
       expect.objectContaining({ field: 'endpoints.2.provider' }),
     ]);
   });
+
+  it('defaults the leader lease and renewal, and refuses a renewal that is not under the lease', () => {
+    expect(resolveHubConfig()).toMatchObject({ leaderLeaseMs: 15_000, leaderRenewIntervalMs: 5_000 });
+    expect(resolveHubConfig({ leaderLeaseMs: 300, leaderRenewIntervalMs: 100 })).toMatchObject({
+      leaderLeaseMs: 300,
+      leaderRenewIntervalMs: 100,
+    });
+    const fieldsOf = (overrides: Parameters<typeof resolveHubConfig>[0]): string[] => {
+      try {
+        resolveHubConfig(overrides);
+        return [];
+      } catch (error) {
+        expect(error).toBeInstanceOf(InvalidInputError);
+        return (error as InvalidInputError).issues.map((issue) => issue.field);
+      }
+    };
+    expect(fieldsOf({ leaderRenewIntervalMs: 15_000 })).toEqual(['leaderRenewIntervalMs']);
+    expect(fieldsOf({ leaderLeaseMs: 4_000 })).toEqual(['leaderRenewIntervalMs']);
+    expect(fieldsOf({ leaderLeaseMs: 0, leaderRenewIntervalMs: Number.NaN })).toEqual([
+      'leaderLeaseMs',
+      'leaderRenewIntervalMs',
+    ]);
+  });
 });

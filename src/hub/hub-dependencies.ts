@@ -4,9 +4,11 @@
  */
 import type { Logger } from '../core/logger.ts';
 import type { Store } from '../store/store.ts';
+import type { AgentDefinitionRegistry } from './agent-definitions/create-agent-definition-registry.ts';
 import type { HubAuth } from './auth.ts';
 import type { ClaimWaiters } from './claim-waiters.ts';
 import type { EndpointHealthChecker } from './endpoint-health.ts';
+import type { FleetView } from './fleet-view.ts';
 import type { HubConfig } from './hub-config.ts';
 import type { HubMetrics } from './metrics.ts';
 
@@ -22,4 +24,10 @@ export interface HubDependencies {
   endpointHealth: EndpointHealthChecker;
   /** Aborted when the hub shuts down: long polls and event streams end. */
   shutdownSignal: AbortSignal;
+  /** The secret of `POST /v1/runners/enroll`; undefined turns enrollment off. */
+  enrollmentToken?: string;
+  /** The scheduler's cached view of runners, outcomes and breakers. */
+  fleetView: FleetView;
+  /** The agent definitions of the hub's `agents` setting; undefined when it has none. */
+  agentDefinitions?: AgentDefinitionRegistry;
 }

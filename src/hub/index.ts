@@ -20,4 +20,17 @@ export { HUB_FILE, readHubFile, type HubFile } from './hub-file.ts';
 export { HTTP_STATUS_BY_CODE, httpStatusOf } from './http-status.ts';
 export { startMaintenance, type Maintenance, type MaintenanceOptions } from './maintenance.ts';
 export { createHubMetrics, type HubMetrics, type HubMetricsOptions } from './metrics.ts';
+export { RATE_LIMIT_ACTIONS, rateLimitActionOf, type RateLimitAction } from './rate-limit-action.ts';
+export {
+  DEFAULT_RATE_LIMIT_CONFIG,
+  rateLimitConfigSchema,
+  type RateLimitConfig,
+  type RateLimitConfigInput,
+} from './rate-limit-config.ts';
+export {
+  createRateLimiter,
+  DEFAULT_MAX_BUCKETS,
+  type RateLimiter,
+  type RateLimiterOptions,
+} from './rate-limits.ts';
 export { DEFAULT_HUB_PORT, startHub, type RunningHub, type StartHubOptions } from './start-hub.ts';

@@ -132,4 +132,22 @@ describe('startMaintenance', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(calls).toBe(3);
   });
+
+  it('does nothing while shouldRun says no (a hub that does not lead), and resumes when it says yes', async () => {
+    const { attemptId } = await claimOneTask();
+    let leading = false;
+    maintenance = startMaintenance({
+      store,
+      config: { maintenanceIntervalMs: 60_000, runnerStaleAfterMs: 30_000 },
+      logger: silentLogger,
+      shouldRun: () => leading,
+    });
+    now += 60_000;
+    await maintenance.runOnce();
+    expect((await store.getAttempt(attemptId))?.state).toBe('leased');
+
+    leading = true;
+    await maintenance.runOnce();
+    expect((await store.getAttempt(attemptId))?.state).toBe('lost');
+  });
 });

@@ -44,4 +44,15 @@ describe('createHubMetrics', () => {
     const fresh = createHubMetrics({ store, processMetrics: false, cacheMs: 0 });
     expect(await fresh.render()).toContain('warren_tasks{lane="normal",state="queued"} 1');
   });
+
+  it('reports whether this hub leads maintenance, read on scrape', async () => {
+    let leading = false;
+    const metrics = createHubMetrics({ store, processMetrics: false, isLeader: () => leading });
+    expect(await metrics.render()).toContain('\nwarren_hub_leader 0\n');
+    leading = true;
+    expect(await metrics.render()).toContain('\nwarren_hub_leader 1\n');
+    expect(await createHubMetrics({ store, processMetrics: false }).render()).toContain(
+      '\nwarren_hub_leader 0\n',
+    );
+  });
 });

@@ -36,6 +36,8 @@ export interface HubMetrics {
   recordHttpRequest(observation: HttpRequestObservation): void;
   /** Counts the tokens, dollars and calls of reported model calls. */
   recordUsage(records: readonly UsageRecordInput[]): void;
+  /** Counts one request refused by the rate limits, by principal kind and action (`rate-limit-action.ts`). */
+  recordRateLimited(principal: 'admin' | 'runner', action: string): void;
 }
 
 /** Options of {@link createHubMetrics}. */
@@ -48,6 +50,8 @@ export interface HubMetricsOptions {
   processMetrics?: boolean;
   /** Read on scrape for `warren_endpoint_up`: every configured endpoint and its status. */
   endpointStatuses?: () => ReadonlyArray<{ name: string; status: EndpointStatus }>;
+  /** Read on scrape for `warren_hub_leader`: whether this hub leads maintenance. Default: never. */
+  isLeader?: () => boolean;
 }
 
 // why: scrapes from several Prometheus replicas within a second share one pair of counting queries.
@@ -135,6 +139,14 @@ export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
       }
     },
   });
+  new Gauge({
+    name: 'warren_hub_leader',
+    help: 'Whether this hub is the elected leader that runs maintenance: 1 when it is, else 0.',
+    registers: [registry],
+    collect() {
+      this.set(options.isLeader?.() ? 1 : 0);
+    },
+  });
   const modelTokens = new Counter({
     name: 'warren_model_tokens_total',
     help: 'Model tokens reported by runners, by endpoint, model and direction (input or output).',
@@ -165,6 +177,12 @@ export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
     labelNames: ['method', 'route'] as const,
     registers: [registry],
   });
+  const rateLimited = new Counter({
+    name: 'warren_rate_limited_total',
+    help: 'Requests refused with 429 by the rate limits, by principal kind (admin or runner) and action.',
+    labelNames: ['principal', 'action'] as const,
+    registers: [registry],
+  });
 
   return {
     registry,
@@ -189,6 +207,9 @@ export function createHubMetrics(options: HubMetricsOptions): HubMetrics {
         modelCalls.inc({ endpoint, model });
       }
     },
+    recordRateLimited(principal, action) {
+      rateLimited.inc({ principal, action });
+    },
   };
 }
 
@@ -198,7 +219,7 @@ interface Snapshot {
 }
 
 function countRunners(statuses: RunnerStatus[]): Record<RunnerStatus, number> {
-  const counts: Record<RunnerStatus, number> = { online: 0, draining: 0, offline: 0 };
+  const counts: Record<RunnerStatus, number> = { online: 0, degraded: 0, draining: 0, offline: 0 };
   for (const status of statuses) counts[status] += 1;
   return counts;
 }

@@ -1,6 +1,7 @@
 /**
- * The runner routes: the operator's runner management (`/v1/runners`) and a runner's own calls
- * (`/v1/runner/register`, `/heartbeat` and the long-poll `/claim`).
+ * The runner routes: the operator's runner management (`/v1/runners`), enrollment with the enrollment
+ * token (`/v1/runners/enroll`) and a runner's own calls (`/v1/runner/register`, `/heartbeat` and the
+ * long-poll `/claim`).
  */
 import type { Hono } from 'hono';
 import {
@@ -13,27 +14,73 @@ import {
   type RunnerHeartbeatResult,
   type RunnerRegistered,
 } from '../core/api.ts';
-import { NotFoundError } from '../core/errors.ts';
+import { ConflictError, ForbiddenError, NotFoundError, UnauthorizedError } from '../core/errors.ts';
 import { createSecretToken } from '../core/ids.ts';
 import { parseInput } from '../core/parse-input.ts';
 import { isActiveAttemptState } from '../core/task-state.ts';
+import type { DependencyHealth } from '../core/fleet-types.ts';
+import type { RunnerStatus } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
-import { hashToken } from './auth.ts';
+import { createBearerTokenCheck, hashToken } from './auth.ts';
 import { requireRunner } from './authorize.ts';
 import { claimForRunner } from './claim-for-runner.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import type { HubEnv } from './hub-env.ts';
-import { clientGoneSignalOf } from './node-bindings.ts';
+import { clientGoneSignalOf, requestHeaderOf } from './node-bindings.ts';
 import { readJsonBody } from './read-json-body.ts';
 
-/** Registers `/v1/runners` (operator) and `/v1/runner/*` (runner) routes. */
+/**
+ * The enrollment route. It checks the enrollment token itself (the auth middleware lets it through), so
+ * that machines holding only that shared secret can create their own runners.
+ */
+export const RUNNER_ENROLLMENT_PATH = '/v1/runners/enroll';
+
+/** Registers `/v1/runners` (operator), `/v1/runners/enroll` and `/v1/runner/*` (runner) routes. */
 export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDependencies): void {
-  const { store, auth, config } = dependencies;
+  const { store, auth, config, logger } = dependencies;
+  const isEnrollmentToken = dependencies.enrollmentToken
+    ? createBearerTokenCheck(dependencies.enrollmentToken)
+    : undefined;
 
   app.post('/v1/runners', async (c) => {
     const request = parseInput(runnerCreateRequestSchema, await readJsonBody(c));
     const token = createSecretToken('wrn_runner');
     const runner = await store.createRunner({ ...request, tokenHash: hashToken(token) });
+    const answer: RunnerCreated = { runner, token };
+    return c.json(answer, 201);
+  });
+
+  // Creates the runner `name`, or replaces an offline runner of that name (a pod restarted under the same
+  // name): the old record and its token go, a new one is made. A runner that is online or draining is
+  // somebody else's: 409. The answer is that of `POST /v1/runners`.
+  app.post(RUNNER_ENROLLMENT_PATH, async (c) => {
+    if (!isEnrollmentToken) {
+      throw new ForbiddenError(
+        'runner enrollment is off on this hub: start the hub with WARREN_ENROLLMENT_TOKEN set, or create the runner with `warren runner add NAME`',
+      );
+    }
+    if (!isEnrollmentToken(requestHeaderOf(c, 'authorization'))) {
+      throw new UnauthorizedError(
+        'missing or invalid enrollment token: pass "Authorization: Bearer <the hub\'s WARREN_ENROLLMENT_TOKEN>"',
+      );
+    }
+    const request = parseInput(runnerCreateRequestSchema, await readJsonBody(c));
+    const existing = (await store.listRunners()).find((runner) => runner.name === request.name);
+    if (existing && existing.status !== 'offline') {
+      throw new ConflictError(
+        `runner "${request.name}" is ${existing.status}: pick another name, or stop that runner first (a runner that stops heartbeating is marked offline after ${config.runnerStaleAfterMs / 1_000} s)`,
+      );
+    }
+    if (existing) {
+      await store.deleteRunner(existing.id);
+      auth.forgetRunner(existing.id);
+    }
+    const token = createSecretToken('wrn_runner');
+    const runner = await store.createRunner({ ...request, tokenHash: hashToken(token) });
+    logger.info(
+      { runnerId: runner.id, name: runner.name, replaced: existing?.id },
+      existing ? 'runner re-enrolled; the offline runner of that name was replaced' : 'runner enrolled',
+    );
     const answer: RunnerCreated = { runner, token };
     return c.json(answer, 201);
   });
@@ -50,9 +97,16 @@ export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDepende
 
   app.post('/v1/runner/register', async (c) => {
     const runner = requireRunner(c);
-    const request = parseInput(runnerRegisterRequestSchema, await readJsonBody(c));
+    const { dependencyHealth, ...request } = parseInput(runnerRegisterRequestSchema, await readJsonBody(c));
+    let registered = await store.registerRunner(runner.id, { ...request, status: 'online' });
+    if (dependencyHealth) {
+      registered = await store.heartbeatRunner(runner.id, presenceOf('online', dependencyHealth), {
+        dependencyHealth,
+      });
+    }
+    dependencies.fleetView.invalidate();
     const answer: RunnerRegistered = {
-      runner: await store.registerRunner(runner.id, { ...request, status: 'online' }),
+      runner: registered,
       config: { leaseMs: config.leaseMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
     };
     return c.json(answer);
@@ -61,7 +115,15 @@ export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDepende
   app.post('/v1/runner/heartbeat', async (c) => {
     const runner = requireRunner(c);
     const request = parseInput(runnerHeartbeatRequestSchema, await readJsonBody(c, {}));
-    const updated = await store.heartbeatRunner(runner.id, request.status);
+    const updated = await store.heartbeatRunner(
+      runner.id,
+      presenceOf(request.status, request.dependencyHealth),
+      request.dependencyHealth ? { dependencyHealth: request.dependencyHealth } : undefined,
+    );
+    // why: a flipped dependency check changes scores at once on this hub (others within the view's age).
+    if (request.dependencyHealth && healthChanged(runner.dependencyHealth, request.dependencyHealth)) {
+      dependencies.fleetView.invalidate();
+    }
     const answer: RunnerHeartbeatResult = {
       runner: updated,
       revokedAttemptIds: await revokedAttemptIds(store, runner.id, request.attemptIds),
@@ -93,4 +155,23 @@ async function revokedAttemptIds(store: Store, runnerId: string, attemptIds: str
     const attempt = attempts[index];
     return !attempt || attempt.runnerId !== runnerId || !isActiveAttemptState(attempt.state);
   });
+}
+
+/** Whether any check's health differs between two reports. */
+function healthChanged(before: readonly DependencyHealth[], after: readonly DependencyHealth[]): boolean {
+  return (
+    before.length !== after.length ||
+    after.some((entry) => before.find((old) => old.name === entry.name)?.healthy !== entry.healthy)
+  );
+}
+
+/**
+ * The presence a heartbeat sets: `degraded` instead of `online` while a dependency check the runner runs is
+ * failing (it still claims; pairings needing that check score 0).
+ */
+function presenceOf(
+  status: 'online' | 'draining' | 'offline',
+  dependencyHealth: readonly DependencyHealth[] | undefined,
+): RunnerStatus {
+  return status === 'online' && dependencyHealth?.some((check) => !check.healthy) ? 'degraded' : status;
 }

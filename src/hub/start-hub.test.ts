@@ -1,4 +1,4 @@
-import { access, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -6,9 +6,11 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { ClaimResult, EndpointList, RunnerCreated } from '../core/api.ts';
 import { InvalidInputError } from '../core/errors.ts';
+import { modelEndpointSchema } from '../core/model-endpoints.ts';
 import { createLogger } from './create-logger.ts';
 import { HUB_FILE, type HubFile } from './hub-file.ts';
 import { startHub, type RunningHub } from './start-hub.ts';
+import { routedTaskSpec } from '../store/testing/routed-task-spec.ts';
 import { minimalTaskSpec } from './testing/create-test-hub.ts';
 import { readSse } from './testing/read-sse.ts';
 
@@ -36,6 +38,9 @@ describe('startHub', () => {
   it('serves the API on loopback, writes hub.json and keeps its admin token across restarts', async () => {
     hub = await startHub({ dataDir, port: 0, logger });
     expect(hub.url).toBe(`http://127.0.0.1:${hub.port}`);
+    // Alone on its store, it leads maintenance from the start.
+    expect(hub.instanceId).toMatch(/^hub_/);
+    expect(hub.isLeader()).toBe(true);
     const hubFile = JSON.parse(await readFile(join(dataDir, HUB_FILE), 'utf8')) as HubFile;
     expect(hubFile).toMatchObject({ url: hub.url, pid: process.pid });
 
@@ -49,7 +54,7 @@ describe('startHub', () => {
     expect(unauthorized.status).toBe(401);
     expect(await (await fetch(`${hub.url}/healthz`)).json()).toEqual({ status: 'ok' });
 
-    const { adminToken, url } = hub;
+    const { adminToken, url, instanceId } = hub;
     await hub.close();
     hub = undefined;
     expect(await exists(join(dataDir, HUB_FILE))).toBe(false);
@@ -57,6 +62,9 @@ describe('startHub', () => {
 
     hub = await startHub({ dataDir, port: 0, logger });
     expect(hub.adminToken).toBe(adminToken);
+    // A new instance, leading at once: the old one gave the leadership up on close.
+    expect(hub.instanceId).not.toBe(instanceId);
+    expect(hub.isLeader()).toBe(true);
     const listed = await fetch(`${hub.url}/v1/tasks`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(((await listed.json()) as { tasks: unknown[] }).tasks).toHaveLength(1);
   });
@@ -113,6 +121,87 @@ describe('startHub', () => {
     await given.close();
   });
 
+  it('runs no maintenance while another hub leads, and takes over when that leadership lapses', async () => {
+    let now = Date.parse('2030-01-01T00:00:00.000Z');
+    const { createSqliteStore } = await import('../store/index.ts');
+    const store = await createSqliteStore({ filename: join(dataDir, '..', 'shared.db'), clock: () => now });
+    await store.migrate();
+    await store.acquireLeadership({ name: 'maintenance', holder: 'hub_elsewhere', ttlMs: 60_000 });
+    const runner = await store.createRunner({
+      name: 'builder',
+      capabilities: ['executor:shell'],
+      slots: 1,
+      tokenHash: 'x',
+    });
+    await store.enqueueTask(routedTaskSpec({ title: 'Work', repo: '/tmp/repo' }));
+    const [claim] = await store.claimTasks({
+      runnerId: runner.id,
+      capabilities: runner.capabilities,
+      limit: 1,
+      leaseMs: 1_000,
+    });
+    // The attempt's lease has lapsed; the other hub's leadership has not.
+    now += 10_000;
+    let acquires = 0;
+    let passes = 0;
+    const counted = new Proxy(store, {
+      get(target, property, receiver) {
+        if (property === 'acquireLeadership') acquires += 1;
+        if (property === 'expireLeases') passes += 1;
+        return Reflect.get(target, property, receiver) as unknown;
+      },
+    });
+    try {
+      hub = await startHub({
+        dataDir,
+        port: 0,
+        logger,
+        store: counted,
+        config: { maintenanceIntervalMs: 5, leaderRenewIntervalMs: 20, leaderLeaseMs: 60_000 },
+      });
+      const running = hub;
+      const metric = async () =>
+        (await (await fetch(`${running.url}/metrics`)).text()).match(/^warren_hub_leader \d/m)?.[0];
+      expect(hub.isLeader()).toBe(false);
+      await vi.waitFor(() => expect(acquires).toBeGreaterThanOrEqual(5));
+      expect(passes).toBe(0);
+      expect((await store.getAttempt(claim!.attempt.id))?.state).toBe('leased');
+      expect(await metric()).toBe('warren_hub_leader 0');
+      // A follower is ready all the same.
+      expect((await fetch(`${hub.url}/readyz`)).status).toBe(200);
+
+      now += 60_000;
+      await vi.waitFor(async () => expect((await store.getAttempt(claim!.attempt.id))?.state).toBe('lost'));
+      expect(hub.isLeader()).toBe(true);
+      expect(await metric()).toBe('warren_hub_leader 1');
+      // On SQLite every hub leads under one fixed holder (only one can hold the file).
+      expect(await store.getLeadership('maintenance')).toMatchObject({ holder: 'hub_embedded', term: 2 });
+
+      await hub.close();
+      hub = undefined;
+      expect(await store.getLeadership('maintenance')).toMatchObject({
+        expiresAt: new Date(now).toISOString(),
+      });
+    } finally {
+      await hub?.close();
+      hub = undefined;
+      await store.close();
+    }
+  });
+
+  it('leads at once on a SQLite file whose previous hub died without giving the leadership up', async () => {
+    const { createSqliteStore } = await import('../store/index.ts');
+    const filename = join(dataDir, 'warren.db');
+    await mkdir(dataDir, { recursive: true });
+    const crashed = await createSqliteStore({ filename });
+    await crashed.migrate();
+    // What a SIGKILLed hub leaves behind: its leadership, running for another minute.
+    await crashed.acquireLeadership({ name: 'maintenance', holder: 'hub_embedded', ttlMs: 60_000 });
+    await crashed.close();
+    hub = await startHub({ dataDir, port: 0, logger, config: { leaderLeaseMs: 60_000 } });
+    expect(hub.isLeader()).toBe(true);
+  });
+
   it('refuses a bad config, naming each field, before creating anything', async () => {
     const error = await startHub({
       dataDir,
@@ -139,6 +228,42 @@ describe('startHub', () => {
       'routing.seniority.junior',
     ]);
     expect(await exists(dataDir)).toBe(false);
+  });
+
+  it('picks up endpoints another hub added to or removed from the shared store', async () => {
+    const models = createServer((request, response) => {
+      response.writeHead(request.url === '/v1/models' ? 200 : 404, { 'content-type': 'application/json' });
+      response.end('{"data":[]}');
+    });
+    await new Promise<void>((resolve) => models.listen(0, '127.0.0.1', resolve));
+    const port = (models.address() as AddressInfo).port;
+    try {
+      hub = await startHub({ dataDir, port: 0, logger, config: { endpointSyncIntervalMs: 20 } });
+      const running = hub;
+      const list = async () =>
+        (
+          (await (
+            await fetch(`${running.url}/v1/endpoints`, {
+              headers: { authorization: `Bearer ${running.adminToken}` },
+            })
+          ).json()) as EndpointList
+        ).endpoints;
+      expect(await list()).toEqual([]);
+      // What another hub on the same database does: write the endpoint straight into the store.
+      await hub.store.upsertEndpoint(
+        modelEndpointSchema.parse({
+          name: 'shared',
+          provider: 'openai-compatible',
+          baseUrl: `http://127.0.0.1:${port}/v1`,
+          models: [{ id: 'm', tier: 'cheap', inputPricePerMillionUsd: 0, outputPricePerMillionUsd: 0 }],
+        }),
+      );
+      await vi.waitFor(async () => expect((await list())[0]).toMatchObject({ name: 'shared', status: 'up' }));
+      await hub.store.deleteEndpoint('shared');
+      await vi.waitFor(async () => expect(await list()).toEqual([]));
+    } finally {
+      await new Promise<void>((resolve) => models.close(() => resolve()));
+    }
   });
 
   it("checks the config's endpoints over HTTP with their key, lists them, and stops checking on close", async () => {

@@ -10,6 +10,7 @@ import { silentLogger } from '../../core/logger.ts';
 import type { Runner, TaskSpecInput } from '../../core/types.ts';
 import { createSqliteStore } from '../../store/index.ts';
 import type { Store, StoreOptions } from '../../store/store.ts';
+import type { AgentDefinitionRegistry } from '../agent-definitions/create-agent-definition-registry.ts';
 import { createHubAuth } from '../auth.ts';
 import { createHubApp } from '../create-hub-app.ts';
 import { createEndpointHealthChecker, type EndpointHealthChecker } from '../endpoint-health.ts';
@@ -58,6 +59,12 @@ export interface TestHubOptions {
    * endpoint is up (tests of health use their own).
    */
   endpointCheckFetch?: typeof fetch;
+  /** The runner enrollment token; default none (enrollment off). */
+  enrollmentToken?: string;
+  /** The agent definitions served by `/v1/agents`; default none. */
+  agentDefinitions?: AgentDefinitionRegistry;
+  /** Current time in epoch ms, for the rate limits; default `Date.now`. */
+  clock?: () => number;
 }
 
 /** A fetch answering every request 200 with an empty model list. */
@@ -102,6 +109,9 @@ export async function createTestHub(options: TestHubOptions = {}): Promise<TestH
     metrics,
     endpointHealth,
     signal: shutdown.signal,
+    enrollmentToken: options.enrollmentToken,
+    agentDefinitions: options.agentDefinitions,
+    clock: options.clock,
   });
 
   const request: TestHub['request'] = async (method, path, requestOptions = {}) => {
