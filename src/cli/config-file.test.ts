@@ -86,6 +86,19 @@ describe('the config file', () => {
     expect(refusal(() => readConfigFile(broken)).message).toMatch(/is not valid JSON/);
   });
 
+  it('reads the hub rate limits with their defaults and names a bad one', async () => {
+    const config = readConfigFile(await write({ hub: { rateLimits: { runner: { refillPerSecond: 50 } } } }));
+    expect(config.hub.rateLimits).toMatchObject({
+      enabled: true,
+      runner: { capacity: 2_000, refillPerSecond: 50 },
+      costs: { 'attempt.report': 1 },
+    });
+    const path = await write({ hub: { rateLimits: { costs: { 'task.create': -2 } } } });
+    expect(refusal(() => readConfigFile(path)).message).toContain(
+      '  - hub.rateLimits.costs["task.create"]: must be a number of tokens, 0 or more',
+    );
+  });
+
   it("turns the runner's field issues into JSON paths", () => {
     const error = refusal(() =>
       withConfigErrors('/etc/warren.json', () => {

@@ -2,20 +2,28 @@
  * Warren's config file (`warren up --config <file>`, default `$WARREN_HOME/config.json` when it exists):
  *
  * ```json
- * { "hub": { "endpoints": [ModelEndpoint, ...], "routing": RoutingConfig },
+ * { "database": { "url": "postgres://...", "schema": "warren" },
+ *   "hub": { "endpoints": [ModelEndpoint, ...], "routing": RoutingConfig, "rateLimits": RateLimitConfig },
  *   "runner": { "agents": [...], "grants": { ... } } }
  * ```
  *
- * The `hub` section is validated here in full; the `runner` section belongs to the runner and is handed to
+ * `hub.agents` names where agent definitions come from (`{ "directory": "..." }` or
+ * `{ "git": { "url": "...", "ref": "main", "path": "..." } }`, docs/agents.md); a relative directory (or a
+ * Git URL starting with `./` or `../`) is resolved against the config file's folder.
+ *
+ * `database` is optional: without it (and without `WARREN_DATABASE_URL`) Warren uses the embedded SQLite
+ * file in the data dir. The `hub` section is validated here in full; the `runner` section belongs to the runner and is handed to
  * `parseRunnerConfig` as it is. Every problem is reported with its JSON path, e.g.
  * `hub.endpoints[0].baseUrl: must be an http(s) URL`.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { agentSourceConfigSchema, type AgentSourceConfig } from '../core/agent-source-config.ts';
 import { InvalidInputError, type FieldIssue } from '../core/errors.ts';
 import { modelEndpointSchema, type ModelEndpoint } from '../core/model-endpoints.ts';
 import { routingConfigSchema, type RoutingConfig } from '../core/routing-config.ts';
+import { rateLimitConfigSchema, type RateLimitConfig } from '../hub/rate-limit-config.ts';
 import { CliError } from './cli-error.ts';
 
 /** The file's name in the data dir, read by `warren up` when no `--config` is given. */
@@ -23,10 +31,25 @@ export const CONFIG_FILE = 'config.json';
 
 /** The file's shape: the `hub` section checked in full, the `runner` section left to the runner. */
 const configFileSchema = z.strictObject({
+  database: z
+    .strictObject({
+      url: z.string().min(1).optional(),
+      // why a plain identifier: it names a schema in SQL and a NOTIFY channel; anything fancier is a typo.
+      schema: z
+        .string()
+        .regex(
+          /^[a-z_][a-z0-9_]{0,47}$/,
+          'must be a lower-case identifier (letters, digits, _), at most 48 long',
+        )
+        .optional(),
+    })
+    .optional(),
   hub: z
     .strictObject({
       endpoints: z.array(modelEndpointSchema).max(100).optional(),
       routing: routingConfigSchema.optional(),
+      rateLimits: rateLimitConfigSchema.optional(),
+      agents: agentSourceConfigSchema.optional(),
     })
     .superRefine((hub, context) => {
       const seen = new Set<string>();
@@ -49,7 +72,15 @@ const configFileSchema = z.strictObject({
 export interface WarrenConfigFile {
   /** Where it was read from (absolute). */
   path: string;
-  hub: { endpoints?: ModelEndpoint[]; routing?: RoutingConfig };
+  /** Where the store lives, when not the embedded SQLite file. */
+  database?: { url?: string; schema?: string };
+  hub: {
+    endpoints?: ModelEndpoint[];
+    routing?: RoutingConfig;
+    rateLimits?: RateLimitConfig;
+    /** Where agent definitions come from, relative paths resolved against the file's folder. */
+    agents?: AgentSourceConfig;
+  };
   /** The `runner` section as written, for `parseRunnerConfig`. */
   runner?: unknown;
 }
@@ -92,7 +123,10 @@ export function readConfigFile(path: string): WarrenConfigFile {
     );
   }
   const config: WarrenConfigFile = { path, hub: parsed.data.hub ?? {} };
+  if (config.hub.agents !== undefined)
+    config.hub.agents = resolveAgentSource(config.hub.agents, dirname(path));
   if (parsed.data.runner !== undefined) config.runner = parsed.data.runner;
+  if (parsed.data.database !== undefined) config.database = parsed.data.database;
   return config;
 }
 
@@ -132,4 +166,12 @@ function jsonPathOf(path: ReadonlyArray<PropertyKey>): string {
 /** `runner.agents.0.name` → `runner.agents[0].name`. */
 function dottedToJsonPath(field: string): string {
   return field.replace(/\.(\d+)(?=\.|$)/g, '[$1]');
+}
+
+/** The agents setting with a relative directory (or `./`, `../` Git URL) resolved against `folder`. */
+function resolveAgentSource(agents: AgentSourceConfig, folder: string): AgentSourceConfig {
+  if ('directory' in agents) return { directory: resolve(folder, agents.directory) };
+  if (/^\.\.?\//.test(agents.git.url))
+    return { git: { ...agents.git, url: resolve(folder, agents.git.url) } };
+  return agents;
 }

@@ -4,8 +4,12 @@
 import { Command, CommanderError } from 'commander';
 import { WarrenError, InvalidInputError } from '../core/errors.ts';
 import { CliError } from './cli-error.ts';
+import { registerAgentCommands } from './commands/agents.ts';
+import { registerDataCommands } from './commands/data.ts';
+import { registerDbCommands } from './commands/db.ts';
 import { registerDemoCommand } from './commands/demo.ts';
 import { registerEndpointCommands } from './commands/endpoints.ts';
+import { registerRoutingCommands } from './commands/routing.ts';
 import { registerRunnerCommands } from './commands/runner.ts';
 import { registerTaskCommands } from './commands/task.ts';
 import { registerUpCommand } from './commands/up.ts';
@@ -26,6 +30,10 @@ export function createProgram(): Command {
   registerTaskCommands(program);
   registerRunnerCommands(program);
   registerEndpointCommands(program);
+  registerAgentCommands(program);
+  registerRoutingCommands(program);
+  registerDataCommands(program);
+  registerDbCommands(program);
   return program;
 }
 

@@ -15,6 +15,9 @@ import { z } from 'zod';
 import { InvalidInputError, type FieldIssue } from '../core/errors.ts';
 import { agentDefinitionSchema, type AgentDefinitionInput } from '../executors/agent/agent-definition.ts';
 import { CLI_AGENT_NAMES, type CliAgentConfig, type CliAgentName } from '../executors/cli-agents/index.ts';
+import type { RunnerAgentPairing } from '../core/fleet-types.ts';
+import { healthChecksConfigSchema, runnerAgentPairingsSchema } from '../core/runner-pairing-schema.ts';
+import type { DependencyHealthCheck } from './dependency-health-checks.ts';
 import type { GrantSecrets } from './run-attempt.ts';
 
 const secretSourceSchema = z.union([
@@ -42,6 +45,10 @@ export const runnerFileConfigSchema = z.strictObject({
   agents: z.array(agentDefinitionSchema).max(100).optional(),
   cliAgents: z.partialRecord(z.enum(CLI_AGENT_NAMES), cliAgentConfigSchema).optional(),
   grants: z.record(grantNameSchema, z.record(variableNameSchema, secretSourceSchema)).optional(),
+  /** Agent definitions of the hub this runner runs, with the capabilities each offers (fleet routing). */
+  pairings: runnerAgentPairingsSchema.optional(),
+  /** Dependency health checks the pairings name. */
+  healthChecks: healthChecksConfigSchema.optional(),
 });
 
 /** The runner settings the section resolves to. */
@@ -49,6 +56,8 @@ export interface RunnerFileConfig {
   agents?: AgentDefinitionInput[];
   cliAgents?: Partial<Record<CliAgentName, CliAgentConfig>>;
   grantSecrets?: GrantSecrets;
+  pairings?: RunnerAgentPairing[];
+  healthChecks?: Record<string, DependencyHealthCheck>;
 }
 
 /**
@@ -107,6 +116,8 @@ export function parseRunnerConfig(
     ...(parsed.data.agents ? { agents: parsed.data.agents } : {}),
     ...(parsed.data.cliAgents ? { cliAgents: toCliAgentConfigs(parsed.data.cliAgents) } : {}),
     ...(parsed.data.grants ? { grantSecrets } : {}),
+    ...(parsed.data.pairings ? { pairings: parsed.data.pairings } : {}),
+    ...(parsed.data.healthChecks ? { healthChecks: parsed.data.healthChecks } : {}),
   };
 }
 

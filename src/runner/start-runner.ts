@@ -4,7 +4,8 @@ import path from 'node:path';
 import { createHubClient, type HubClient } from '../client/hub-client.ts';
 import type { RunnerConfig } from '../core/api.ts';
 import { computeRetryDelay, type RetryPolicy } from '../core/backoff.ts';
-import { LeaseLostError, UnauthorizedError } from '../core/errors.ts';
+import { InvalidInputError, LeaseLostError, UnauthorizedError } from '../core/errors.ts';
+import type { RunnerAgentPairing } from '../core/fleet-types.ts';
 import { silentLogger, type Logger } from '../core/logger.ts';
 import { sleep } from '../core/sleep.ts';
 import { createExecutorRegistry } from '../executors/registry.ts';
@@ -22,6 +23,7 @@ import { removeAttemptWorktree } from './remove-attempt-worktree.ts';
 import { runAttempt, type AttemptRun, type GrantSecrets, type RunnerDirectories } from './run-attempt.ts';
 import { createRunnerStateFile } from './runner-state-file.ts';
 import { killRecordedProcessGroup } from './process-groups.ts';
+import { startDependencyHealthChecks, type DependencyHealthCheck } from './dependency-health-checks.ts';
 
 /** Options of {@link startRunner}. */
 export interface StartRunnerOptions {
@@ -54,6 +56,13 @@ export interface StartRunnerOptions {
   grantSecrets?: GrantSecrets;
   /** How long a failed attempt's worktree is kept for inspection. Default 24 hours; 0 removes it at once. */
   keepFailedWorktreesMs?: number;
+  /**
+   * Agent definitions this runner runs for the hub's fleet routing, each with the capabilities it offers
+   * (weight, preferred) and the names of the dependency health checks it requires.
+   */
+  pairings?: RunnerAgentPairing[];
+  /** The dependency health checks the pairings name, by name. */
+  healthChecks?: Record<string, DependencyHealthCheck>;
   /** Long-poll wait of each claim request. Default 30 s (the hub's maximum). */
   pollWaitMs?: number;
   /** Interval of the runner heartbeat. Default: the hub's heartbeat interval, at most 5 s. */
@@ -165,10 +174,23 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     ]),
   ].sort();
 
+  const pairings = options.pairings ?? [];
+  checkPairings(pairings, options.healthChecks ?? {});
+  // why: the first results go with the registration, so the hub never scores a pairing on no result.
+  let sendHeartbeatSoon = () => {};
+  const healthChecks = startDependencyHealthChecks({
+    checks: options.healthChecks ?? {},
+    logger,
+    onChange: () => sendHeartbeatSoon(),
+  });
+  await healthChecks.checkAll();
+
   const registered = await client.runner.register({
     capabilities,
     slots,
     hostname: os.hostname().slice(0, 255),
+    ...(pairings.length > 0 ? { agents: pairings } : {}),
+    ...(options.healthChecks ? { dependencyHealth: healthChecks.results() } : {}),
   });
   const runnerId = registered.runner.id;
   const config = registered.config;
@@ -268,6 +290,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
       const answer = await client.runner.heartbeat({
         status: stopping.signal.aborted ? 'draining' : 'online',
         attemptIds,
+        ...(options.healthChecks ? { dependencyHealth: healthChecks.results() } : {}),
       });
       for (const attemptId of answer.revokedAttemptIds) {
         const run = active.get(attemptId);
@@ -282,10 +305,22 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
       heartbeatInFlight = false;
     }
   }
-  const heartbeatTimer = setInterval(
-    () => void runnerHeartbeat(),
-    options.runnerHeartbeatIntervalMs ?? Math.min(maxRunnerHeartbeatIntervalMs, config.heartbeatIntervalMs),
-  );
+  sendHeartbeatSoon = () => void runnerHeartbeat();
+  const heartbeatIntervalMs =
+    options.runnerHeartbeatIntervalMs ?? Math.min(maxRunnerHeartbeatIntervalMs, config.heartbeatIntervalMs);
+  // why: jittered (±20 %), so a fleet restarted at once does not heartbeat in lockstep.
+  let heartbeatTimer: NodeJS.Timeout | undefined;
+  const scheduleHeartbeat = () => {
+    heartbeatTimer = setTimeout(
+      () => {
+        void runnerHeartbeat();
+        if (!heartbeatsStopped) scheduleHeartbeat();
+      },
+      heartbeatIntervalMs * (0.8 + 0.4 * Math.random()),
+    );
+  };
+  let heartbeatsStopped = false;
+  scheduleHeartbeat();
   const sweepTimer = setInterval(() => void sweepKeptWorktrees(false), sweepIntervalMs);
   sweepTimer.unref();
 
@@ -313,7 +348,9 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
     }
     clearTimeout(drainTimer);
     await Promise.all([...active.values()].map((run) => run.finished));
-    clearInterval(heartbeatTimer);
+    heartbeatsStopped = true;
+    clearTimeout(heartbeatTimer);
+    healthChecks.stop();
     clearInterval(sweepTimer);
     // Best effort: a hub that can't be reached marks the runner offline once its heartbeats go stale.
     await client.runner
@@ -462,4 +499,17 @@ async function listMirrors(mirrorsDirectory: string): Promise<Mirror[]> {
     }
   }
   return mirrors;
+}
+
+/** Refuses pairings that name a health check the runner does not define, naming the field. */
+function checkPairings(pairings: RunnerAgentPairing[], checks: Record<string, DependencyHealthCheck>): void {
+  const issues = pairings.flatMap((pairing, index) =>
+    pairing.healthChecks
+      .filter((name) => !(name in checks))
+      .map((name) => ({
+        field: `runner.pairings.${index}.healthChecks`,
+        reason: `names the health check "${name}", which runner.healthChecks does not define`,
+      })),
+  );
+  if (issues.length > 0) throw new InvalidInputError(issues);
 }

@@ -9,6 +9,7 @@ import { parseRunnerConfig } from '../../runner/runner-config.ts';
 import { runRunnerMain } from '../../runner/runner-main.ts';
 import { findConfigFile, readConfigFile, withConfigErrors } from '../config-file.ts';
 import { CliError } from '../cli-error.ts';
+import { startEnrolledRunner } from '../enrolled-runner.ts';
 import { collectList } from '../option-parsers.ts';
 import { resolveDataDir, type GlobalOptions } from '../cli-context.ts';
 import { connect, withHubOptions } from '../connect.ts';
@@ -51,13 +52,21 @@ export function registerRunnerCommands(program: Command): void {
     .description('run a runner daemon in the foreground (SIGTERM drains it)')
     .option('--hub <url>', 'hub URL (default: WARREN_HUB_URL)')
     .option('--token <token>', "the runner's token (default: WARREN_RUNNER_TOKEN)")
-    .option('--name <name>', 'name for local logs and the default work dir', hostname())
+    .option(
+      '--enroll-token <token>',
+      "without a runner token, enroll as --name with the hub's enrollment token (default: WARREN_ENROLLMENT_TOKEN; prefer the variable, arguments show in ps)",
+    )
+    .option(
+      '--name <name>',
+      'name for local logs and the default work dir, and the name to enroll as (default: the host name, a pod name in Kubernetes)',
+      hostname(),
+    )
     .option('--capability <list>', 'extra capabilities to advertise, comma separated', collectList, [])
     .option('--slots <n>', 'attempts to run at once', '1')
     .option('--work-dir <dir>', 'mirrors, worktrees and state (default: <data dir>/runners/<name>)')
     .option('--keep-failed <duration>', 'how long failed worktrees are kept', '24h')
     .option('--drain-timeout <duration>', 'on SIGTERM, how long running work may finish', '60s')
-    .option('--log-level <level>', 'debug, info, warn or error', 'info')
+    .option('--log-level <level>', 'debug, info, warn or error', process.env.WARREN_LOG_LEVEL ?? 'info')
     .option(
       '--config <file>',
       'config file whose `runner` section sets CLI agents, agent definitions and grants (default: $WARREN_HOME/config.json when it exists)',
@@ -67,6 +76,7 @@ export function registerRunnerCommands(program: Command): void {
         config?: string;
         hub?: string;
         token?: string;
+        enrollToken?: string;
         name: string;
         capability: string[];
         slots: string;
@@ -77,13 +87,9 @@ export function registerRunnerCommands(program: Command): void {
       }) => {
         const hubUrl = options.hub ?? process.env.WARREN_HUB_URL;
         const token = options.token ?? process.env.WARREN_RUNNER_TOKEN;
+        const enrollmentToken = options.enrollToken ?? process.env.WARREN_ENROLLMENT_TOKEN;
         if (!hubUrl)
           throw new CliError('no hub URL', { hint: 'pass --hub http://HOST:7420 or set WARREN_HUB_URL' });
-        if (!token) {
-          throw new CliError('no runner token', {
-            hint: 'create one with `warren runner add NAME` on the hub, then pass --token or set WARREN_RUNNER_TOKEN',
-          });
-        }
         const configPath = findConfigFile(options.config, resolveDataDir());
         const configFile = configPath ? readConfigFile(configPath) : undefined;
         const runnerConfig = configFile
@@ -91,18 +97,36 @@ export function registerRunnerCommands(program: Command): void {
           : {};
         const logger = createLogger({ level: options.logLevel as 'info' });
         const workDir = options.workDir ?? join(resolveDataDir(), 'runners', options.name);
-        const running = await runRunnerMain({
-          hubUrl,
-          token,
-          name: options.name,
-          workDir,
-          capabilities: options.capability,
-          slots: Number(options.slots),
-          keepFailedWorktreesMs: parseDuration(options.keepFailed, '--keep-failed'),
-          drainTimeoutMs: parseDuration(options.drainTimeout, '--drain-timeout'),
-          logger,
-          ...runnerConfig,
-        });
+        const keepFailedWorktreesMs = parseDuration(options.keepFailed, '--keep-failed');
+        const drainTimeoutMs = parseDuration(options.drainTimeout, '--drain-timeout');
+        const start = (runnerToken: string) =>
+          runRunnerMain({
+            hubUrl,
+            token: runnerToken,
+            name: options.name,
+            workDir,
+            capabilities: options.capability,
+            slots: Number(options.slots),
+            keepFailedWorktreesMs,
+            drainTimeoutMs,
+            logger,
+            ...runnerConfig,
+          });
+        // A runner token, when given, wins: enrollment is for machines that have none.
+        let running;
+        if (token) running = await start(token);
+        else if (enrollmentToken) {
+          running = await startEnrolledRunner({
+            hubUrl,
+            enrollmentToken,
+            name: options.name,
+            capabilities: options.capability,
+            slots: Number(options.slots),
+            workDir,
+            logger,
+            start,
+          });
+        } else throw noRunnerToken();
         logger.info({ runnerId: running.runnerId, workDir, hub: hubUrl }, 'runner started; waiting for work');
         await new Promise<never>(() => undefined);
       },
@@ -132,7 +156,7 @@ export function registerRunnerCommands(program: Command): void {
       process.stdout.write('no runners; add one with `warren runner add NAME`\n');
       return;
     }
-    const statusColor = { online: 'green', draining: 'yellow', offline: 'gray' } as const;
+    const statusColor = { online: 'green', degraded: 'yellow', draining: 'yellow', offline: 'gray' } as const;
     process.stdout.write(
       `${formatTable(
         ['NAME', 'STATUS', 'BUSY', 'HEARTBEAT', 'HOST', 'CAPABILITIES'],
@@ -146,5 +170,11 @@ export function registerRunnerCommands(program: Command): void {
         ]),
       )}\n`,
     );
+  });
+}
+
+function noRunnerToken(): CliError {
+  return new CliError('no runner token', {
+    hint: "create one with `warren runner add NAME` on the hub, then pass --token or set WARREN_RUNNER_TOKEN; or enroll with the hub's enrollment token (WARREN_ENROLLMENT_TOKEN)",
   });
 }

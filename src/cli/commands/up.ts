@@ -11,6 +11,8 @@ import { WarrenError } from '../../core/errors.ts';
 import { parseRunnerConfig, type RunnerFileConfig } from '../../runner/runner-config.ts';
 import { CliError } from '../cli-error.ts';
 import { resolveDataDir } from '../cli-context.ts';
+import { locateDatabase } from '../database-location.ts';
+import { describeDatabaseLocation } from '../../store/open-store.ts';
 import { findConfigFile, readConfigFile, withConfigErrors, type WarrenConfigFile } from '../config-file.ts';
 import { startLocalRunner } from '../local-runner.ts';
 import { paint } from '../output.ts';
@@ -31,7 +33,9 @@ interface UpOptions {
 export function registerUpCommand(program: Command): void {
   program
     .command('up')
-    .description('start a hub (embedded SQLite in the data dir) and a local runner')
+    .description(
+      'start a hub and a local runner (store: WARREN_DATABASE_URL or the config file, else embedded SQLite in the data dir)',
+    )
     .option('--port <port>', 'port to listen on', String(DEFAULT_HUB_PORT))
     .option('--host <host>', 'interface to bind (default loopback only)', '127.0.0.1')
     .option('--no-runner', 'start only the hub')
@@ -59,8 +63,11 @@ export function registerUpCommand(program: Command): void {
         configFile && options.runner
           ? withConfigErrors(configFile.path, () => parseRunnerConfig(configFile.runner))
           : {};
+      const database = locateDatabase({ configFile, dataDir });
       const running = await readHubFile(dataDir).catch(() => undefined);
-      if (running && isProcessRunning(running.pid)) {
+      // why the own pid is skipped: a container restarted in its pod keeps the data dir (an emptyDir) and
+      // its new process often gets the pid the crashed one wrote into hub.json.
+      if (running && running.pid !== process.pid && isProcessRunning(running.pid)) {
         throw new CliError(`a hub already runs on ${dataDir} (pid ${running.pid}, ${running.url})`, {
           hint: 'use that hub, stop it first, or pick another data dir with WARREN_HOME',
         });
@@ -76,6 +83,11 @@ export function registerUpCommand(program: Command): void {
           port,
           host: options.host,
           logger,
+          database,
+          // Hubs sharing a database share this token (each has its own data dir); unset: the data dir's.
+          adminToken: process.env.WARREN_ADMIN_TOKEN || undefined,
+          // An empty value counts as unset, so that an optional Secret key left blank turns enrollment off.
+          enrollmentToken: process.env.WARREN_ENROLLMENT_TOKEN || undefined,
           config: {
             ...(options.lease ? { leaseMs: parseDuration(options.lease, '--lease') } : {}),
             ...configFile?.hub,
@@ -84,7 +96,10 @@ export function registerUpCommand(program: Command): void {
       } catch (error) {
         if (WarrenError.isInstance(error) && error.code === 'unavailable') {
           throw new CliError(error.message, {
-            hint: 'stop the other hub, or pick another data dir with WARREN_HOME',
+            hint:
+              database.dialect === 'sqlite'
+                ? 'stop the other hub, or pick another data dir with WARREN_HOME'
+                : `check that PostgreSQL at ${describeDatabaseLocation(database)} is up and reachable`,
           });
         }
         if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
@@ -96,13 +111,28 @@ export function registerUpCommand(program: Command): void {
       }
       const lines = [
         `${paint('green', 'warren hub')} listening on ${paint('bold', hub.url)}`,
-        `  data dir     ${dataDir} (SQLite: ${join(dataDir, 'warren.db')})`,
-        `  admin token  ${join(dataDir, 'admin-token')}`,
+        database.dialect === 'sqlite'
+          ? `  data dir     ${dataDir} (SQLite: ${database.filename})`
+          : `  database     ${describeDatabaseLocation(database)} (data dir ${dataDir})`,
+        `  admin token  ${process.env.WARREN_ADMIN_TOKEN ? 'from WARREN_ADMIN_TOKEN' : join(dataDir, 'admin-token')}`,
       ];
+      if (process.env.WARREN_ENROLLMENT_TOKEN) {
+        lines.push('  enrollment   on: runners may enroll with WARREN_ENROLLMENT_TOKEN');
+      }
       if (configFile) {
         const endpoints = configFile.hub.endpoints?.length ?? 0;
         lines.push(
           `  config       ${configFile.path} (${endpoints} model endpoint${endpoints === 1 ? '' : 's'})`,
+        );
+      }
+      if (hub.agentDefinitions) {
+        const definitions = (await hub.agentDefinitions.list()).length;
+        const problems = hub.agentDefinitions.problems().length;
+        const source = hub.agentDefinitions.source;
+        lines.push(
+          `  agents       ${source.kind === 'directory' ? source.directory : `${source.url}@${source.ref}`} ` +
+            `(${definitions} definition${definitions === 1 ? '' : 's'}` +
+            `${problems > 0 ? `, ${problems} problem${problems === 1 ? '' : 's'}: see \`warren agents list\`` : ''})`,
         );
       }
       const runner = options.runner
