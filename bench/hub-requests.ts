@@ -44,6 +44,7 @@ import {
 import type { HubReady, HubUsage } from './support/hub-process.ts';
 import { seedHistory } from './support/seed-history.ts';
 import { printProfileSummary, summarizeCpuProfile } from './support/summarize-cpu-profile.ts';
+import { runBench } from './support/bench-lifecycle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -394,13 +395,4 @@ async function main(): Promise<void> {
   }
 }
 
-try {
-  await main();
-} catch (error) {
-  process.stderr.write(
-    `hub-requests: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exitCode = 1;
-} finally {
-  process.exit();
-}
+await runBench('hub-requests', main);

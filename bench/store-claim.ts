@@ -12,13 +12,11 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { routedTaskSpec } from '../src/store/testing/routed-task-spec.ts';
-import { createSqliteStore, type AttemptSuccess, type Store } from '../src/store/index.ts';
+import { createSqliteStore, type Store } from '../src/store/index.ts';
+import { claimAndComplete, noOpRoutedSpec } from './support/store-claims.ts';
 
 // why: the hub's batch route takes at most 1,000 tasks, so the bench enqueues the way a client would.
 const enqueueBatchSize = 1_000;
-// why: an hour-long lease never expires during a run, so expiry never disturbs the figures.
-const leaseMs = 60 * 60 * 1000;
 
 const { values } = parseArgs({
   options: {
@@ -33,22 +31,6 @@ const taskCount = Number(values.tasks ?? (values.quick ? 2_000 : 20_000));
 const maxQueued = Number(values['max-queued'] ?? (values.quick ? 100_000 : 1_000_000));
 const sampleCount = Number(values.samples ?? (values.quick ? 1_000 : 2_000));
 
-const noOpSpec = routedTaskSpec({
-  title: 'no-op',
-  repo: '/srv/repos/bench',
-  executorInput: { run: 'true' },
-  labels: ['bench'],
-});
-const success: AttemptSuccess = {
-  result: {
-    branch: 'warren/bench',
-    baseBranch: 'main',
-    baseSha: 'a'.repeat(40),
-    changedFiles: [],
-    pushed: false,
-  },
-  verification: [],
-};
 const runner = { runnerId: 'run_BENCH', capabilities: ['executor:shell'] };
 
 async function withStore<Result>(work: (store: Store, filename: string) => Promise<Result>): Promise<Result> {
@@ -69,7 +51,7 @@ async function enqueueMany(store: Store, count: number): Promise<number> {
   const started = performance.now();
   for (let done = 0; done < count; done += enqueueBatchSize) {
     const size = Math.min(enqueueBatchSize, count - done);
-    await store.enqueueTasks(new Array<typeof noOpSpec>(size).fill(noOpSpec));
+    await store.enqueueTasks(new Array<typeof noOpRoutedSpec>(size).fill(noOpRoutedSpec));
     if (count >= 100_000 && (done / enqueueBatchSize) % 100 === 0 && done > 0) {
       process.stderr.write(
         `  enqueued ${done.toLocaleString('en-US')} of ${count.toLocaleString('en-US')}\n`,
@@ -80,17 +62,8 @@ async function enqueueMany(store: Store, count: number): Promise<number> {
 }
 
 /** Claims one task and completes it; returns the claim's latency in ms. */
-async function claimAndComplete(store: Store): Promise<number> {
-  const started = performance.now();
-  const claims = await store.claimTasks({ ...runner, limit: 1, leaseMs });
-  const latency = performance.now() - started;
-  const claim = claims[0];
-  if (claim === undefined) throw new Error('queue ran dry during the bench');
-  await store.completeAttempt(
-    { attemptId: claim.attempt.id, leaseToken: claim.leaseToken, runnerId: runner.runnerId },
-    success,
-  );
-  return latency;
+async function claimOnce(store: Store): Promise<number> {
+  return (await claimAndComplete(store, runner)).claimMs;
 }
 
 function percentile(sorted: number[], fraction: number): number {
@@ -111,7 +84,7 @@ async function measureThroughput(): Promise<ThroughputFigures> {
     const enqueuePerSecond = await enqueueMany(store, taskCount);
     const cpuBefore = process.cpuUsage();
     const started = performance.now();
-    for (let index = 0; index < taskCount; index += 1) await claimAndComplete(store);
+    for (let index = 0; index < taskCount; index += 1) await claimOnce(store);
     const claimCompletePerSecond = taskCount / ((performance.now() - started) / 1000);
     const cpu = process.cpuUsage(cpuBefore);
     return {
@@ -136,9 +109,9 @@ async function measureLatency(queued: number): Promise<LatencyFigures> {
   return withStore(async (store, filename) => {
     // Enough extra tasks that the queue never drops below `queued` while sampling.
     const enqueuePerSecond = await enqueueMany(store, queued + sampleCount);
-    for (let index = 0; index < 100; index += 1) await claimAndComplete(store); // warm-up
+    for (let index = 0; index < 100; index += 1) await claimOnce(store); // warm-up
     const latencies: number[] = [];
-    for (let index = 0; index < sampleCount - 100; index += 1) latencies.push(await claimAndComplete(store));
+    for (let index = 0; index < sampleCount - 100; index += 1) latencies.push(await claimOnce(store));
     latencies.sort((left, right) => left - right);
     const countStarted = performance.now();
     await store.countTasks();

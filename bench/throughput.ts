@@ -38,419 +38,79 @@
  * (`--hub-node-options=--perf-basic-prof`, then `perf record -g -p PID`; the PID is printed).
  * `--hub-node-options` passes options to the hub's `node`. Prints tables and, last, one JSON line.
  */
-import { Queue } from 'bullmq';
-import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir } from 'node:fs/promises';
-import { createConnection } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { createHubClient, type HubClient } from '../src/client/index.ts';
-import type { TaskSpecInput } from '../src/core/types.ts';
+import { createProgress, runBench, startWatchdog } from './support/bench-lifecycle.ts';
+import { onProcessExit, stopChild } from './support/child-processes.ts';
+import { printTable, round } from './support/figures.ts';
 import {
-  exitAfterInterrupt,
-  messageType,
-  onInterrupt,
-  onProcessExit,
-  request,
-  spawnTypeScript,
-  stopChild,
-  waitForMessage,
-} from './support/child-processes.ts';
-import {
-  printTable,
-  round,
-  runConcurrently,
-  sleep,
-  summarizeLatencies,
-  waitUntil,
-  wallClockMs,
-  type LatencySummary,
-} from './support/figures.ts';
-import type { HubReady, HubUsage } from './support/hub-process.ts';
+  createWarrenSystem,
+  isRedisReachable,
+  measureSystem,
+  readWorkloadSettings,
+  runBullmqWorkload,
+  startHubProcess,
+  startNoopRunners,
+  STOP_GRACE_MS,
+  type LatencyFigures,
+  type SystemFigures,
+  type ThroughputFigures,
+  type WorkerPool,
+  workloadOptions,
+} from './support/no-op-workload.ts';
 import { seedHistory } from './support/seed-history.ts';
 import { printProfileSummary, summarizeCpuProfile } from './support/summarize-cpu-profile.ts';
-import type { WorkerProgress, WorkerReport } from './support/worker-messages.ts';
 
 const { values } = parseArgs({
   options: {
-    quick: { type: 'boolean', default: false },
-    tasks: { type: 'string' },
-    runners: { type: 'string', default: '20' },
-    slots: { type: 'string', default: '4' },
-    concurrency: { type: 'string', default: '64' },
-    'batch-size': { type: 'string', default: '1000' },
-    'latency-samples': { type: 'string' },
-    rate: { type: 'string', default: '200' },
-    warmup: { type: 'string' },
-    'skip-bullmq': { type: 'boolean', default: false },
+    ...workloadOptions,
     profile: { type: 'boolean', default: false },
-    'hub-log-level': { type: 'string', default: 'silent' },
     'hub-node-options': { type: 'string', default: '' },
-    'redis-url': { type: 'string', default: process.env.WARREN_BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379' },
-    'max-seconds': { type: 'string' },
     history: { type: 'string', default: '0' },
   },
 });
 const quick = values.quick;
 // why: --quick is sized to finish in about 30 s on a 2-core machine, for CI and a developer's check.
-const taskCount = Number(values.tasks ?? (quick ? 1_500 : 10_000));
+const settings = readWorkloadSettings(
+  values,
+  quick
+    ? { tasks: 1_500, warmup: 200, latencySamples: 200 }
+    : { tasks: 10_000, warmup: 1_000, latencySamples: 1_000 },
+);
+const taskCount = settings.tasks;
+const latencySamples = settings.latencySamples;
+const rate = settings.rate;
 const runnerCount = Number(values.runners);
 const slots = Number(values.slots);
-const concurrency = Number(values.concurrency);
-const batchSize = Number(values['batch-size']);
-const latencySamples = Number(values['latency-samples'] ?? (quick ? 200 : 1_000));
-const rate = Number(values.rate);
-const warmupCount = Number(values.warmup ?? (quick ? 200 : 1_000));
 const maxSeconds = Number(values['max-seconds'] ?? (quick ? 180 : 900));
 const redisUrl = values['redis-url'];
 const historyCount = Number(values.history);
+const progress = createProgress();
 
-const hubProcessFile = fileURLToPath(new URL('./support/hub-process.ts', import.meta.url));
-const noopRunnerFile = fileURLToPath(new URL('./support/noop-runner.ts', import.meta.url));
-const bullmqWorkerFile = fileURLToPath(new URL('./support/bullmq-worker.ts', import.meta.url));
-
-// why: 20 processes start `node --import tsx` at once; on 2 cores that takes tens of seconds at worst.
-const startTimeoutMs = 120_000;
-// why: a no-op task finishes in milliseconds; 10 ms a task plus a minute is slack only a hang exhausts.
-const phaseTimeoutMs = (count: number): number => 60_000 + count * 10;
-// why: long enough for every runner to get its (empty) claim answer and park its next long poll.
-const settleMs = 500;
-// why: a stopped child normally exits within milliseconds; after 5 s it is killed.
-const stopGraceMs = 5_000;
-
-const noOpTask: TaskSpecInput = {
-  title: 'no-op',
-  repo: '/srv/warren-bench/no-op',
-  executor: 'shell',
-  executorInput: { run: 'true' },
-};
-
-/** When one task was created: the request sent and answered (wall-clock ms). */
-interface Created {
-  id: string;
-  sentAt: number;
-  answeredAt: number;
-}
-
-/** A system under test: how to create tasks on it and what its server costs. */
-interface System {
-  label: 'Warren' | 'BullMQ';
-  /** Creates `count` tasks, one request per chunk of `size`, chunks one after another. */
-  createBatch(count: number, size: number): Promise<Created[]>;
-  /** Creates one task. */
-  createOne(): Promise<string>;
-  /** CPU time used so far by the server (the hub process; Redis), µs. */
-  serverCpuMicros(): Promise<number>;
-}
-
-/** The worker processes of one system, with their progress and recorded claims. */
-interface WorkerPool {
-  completed(): number;
-  errors(): number;
-  /** Everything the workers recorded since the last call, merged; and their CPU time since then (µs). */
-  collect(): Promise<{ report: WorkerReport; cpuMicros: number }>;
-  stop(): Promise<void>;
-}
-
-/** Figures of one throughput phase. */
-interface ThroughputFigures {
-  tasks: number;
-  tasksPerSecond: number;
-  createPerSecond: number;
-  /** Tasks whose completion was never recorded, and tasks claimed more than once (both 0 when correct). */
-  missing: number;
-  duplicates: number;
-  serverCpuMicrosPerTask: number;
-  workerCpuMicrosPerTask: number;
-  driverCpuMicrosPerTask: number;
-  /**
-   * Tasks per request answered with claims (long polls and completions that claimed, empty answers
-   * included); NaN for BullMQ, which has none.
-   */
-  tasksPerClaimRequest: number;
-  /** HTTP requests to the hub per task: creates, claims and completions; NaN for BullMQ. */
-  requestsPerTask: number;
-}
-
-/** Figures of the latency phase. */
-interface LatencyFigures {
-  fromSent: LatencySummary;
-  fromAnswered: LatencySummary;
-  createMs: LatencySummary;
-  achievedRate: number;
-}
-
-/** Every figure of one system. */
-interface SystemFigures {
+/** Every figure of one system: this bench needs every phase (a phase that failed fails the bench). */
+interface CompleteFigures {
   batch: ThroughputFigures;
   single: ThroughputFigures;
   latency: LatencyFigures;
 }
 
-const benchStartedAt = performance.now();
-
-/** A progress line on standard error, stamped with the seconds since the bench started. */
-function progress(line: string): void {
-  process.stderr.write(
-    `[${((performance.now() - benchStartedAt) / 1_000).toFixed(1).padStart(5)} s] ${line}\n`,
-  );
-}
-
-function startWatchdog(): void {
-  const timer = setTimeout(() => {
-    process.stderr.write(`\nthroughput: still running after --max-seconds ${maxSeconds}; stopping\n`);
-    exitAfterInterrupt(1);
-  }, maxSeconds * 1_000);
-  timer.unref();
-}
-
-function createWorkerPool(workers: ChildProcess[]): WorkerPool {
-  const progress = new Map<ChildProcess, WorkerProgress>();
-  const lastCpuMicros = new Map<ChildProcess, number>();
-  for (const worker of workers) {
-    worker.on('message', (message) => {
-      if (messageType(message) === 'progress') progress.set(worker, message as WorkerProgress);
-    });
+/** The figures of every phase, or an error naming the phases that failed. */
+function requireEveryPhase(label: string, figures: SystemFigures): CompleteFigures {
+  const { batch, single, latency, failures } = figures;
+  if (failures.length > 0 || !batch || !single || !latency) {
+    throw new Error(`${label}: ${failures.join('; ') || 'a phase has no figures'}`);
   }
-  const sum = (pick: (entry: WorkerProgress) => number): number =>
-    [...progress.values()].reduce((total, entry) => total + pick(entry), 0);
-  return {
-    completed: () => sum((entry) => entry.completed),
-    errors: () => sum((entry) => entry.errors),
-    async collect() {
-      const reports = await Promise.all(
-        workers.map((worker) =>
-          request(
-            worker,
-            { type: 'report' },
-            (message) => (messageType(message) === 'report' ? (message as WorkerReport) : undefined),
-            30_000,
-            'collecting a worker report',
-          ),
-        ),
-      );
-      const merged: WorkerReport = {
-        type: 'report',
-        ids: [],
-        claimedAt: [],
-        completedAt: [],
-        cpuMicros: 0,
-        claimRequests: 0,
-        requests: 0,
-        errors: [],
-      };
-      let cpuMicros = 0;
-      reports.forEach((report, index) => {
-        const worker = workers[index]!;
-        cpuMicros += report.cpuMicros - (lastCpuMicros.get(worker) ?? 0);
-        lastCpuMicros.set(worker, report.cpuMicros);
-        for (let entry = 0; entry < report.ids.length; entry += 1) {
-          merged.ids.push(report.ids[entry]!);
-          merged.claimedAt.push(report.claimedAt[entry]!);
-          merged.completedAt.push(report.completedAt[entry]!);
-        }
-        merged.errors.push(...report.errors);
-        merged.claimRequests += report.claimRequests;
-        merged.requests += report.requests;
-      });
-      return { report: merged, cpuMicros };
-    },
-    async stop() {
-      await Promise.all(workers.map((worker) => stopChild(worker, stopGraceMs)));
-    },
-  };
-}
-
-async function startWorkers(
-  count: number,
-  start: (index: number) => ChildProcess,
-  what: string,
-): Promise<WorkerPool> {
-  const workers = Array.from({ length: count }, (_, index) => start(index));
-  const pool = createWorkerPool(workers);
-  try {
-    await Promise.all(
-      workers.map((worker) =>
-        waitForMessage(
-          worker,
-          (message) => (messageType(message) === 'ready' ? true : undefined),
-          startTimeoutMs,
-          what,
-        ),
-      ),
-    );
-  } catch (error) {
-    await pool.stop();
-    throw error;
-  }
-  return pool;
-}
-
-function driverCpuMicros(): number {
-  const usage = process.cpuUsage();
-  return usage.user + usage.system;
-}
-
-/** Waits until every created task's completion is recorded, then matches claims to creations. */
-async function settle(
-  system: System,
-  pool: WorkerPool,
-  baseline: number,
-  count: number,
-  phase: string,
-): Promise<WorkerReport & { workerCpuMicros: number }> {
-  await waitUntil(
-    () => pool.completed() - baseline >= count,
-    phaseTimeoutMs(count),
-    () =>
-      `${system.label} ${phase}: only ${pool.completed() - baseline} of ${count} tasks completed within ${phaseTimeoutMs(count)} ms (${pool.errors()} worker errors)`,
-  );
-  const { report, cpuMicros } = await pool.collect();
-  if (report.errors.length > 0) {
-    process.stderr.write(`${system.label} ${phase}: worker errors: ${report.errors.join(' | ')}\n`);
-  }
-  return { ...report, workerCpuMicros: cpuMicros };
-}
-
-async function measureThroughput(
-  system: System,
-  pool: WorkerPool,
-  mode: 'batch' | 'single',
-  count: number,
-): Promise<ThroughputFigures> {
-  const baseline = pool.completed();
-  const serverBefore = await system.serverCpuMicros();
-  const driverBefore = driverCpuMicros();
-  const startedAt = wallClockMs();
-  let created: Created[];
-  const createRequests = mode === 'batch' ? Math.ceil(count / batchSize) : count;
-  if (mode === 'batch') {
-    created = await system.createBatch(count, batchSize);
-  } else {
-    created = new Array<Created>(count);
-    await runConcurrently(count, concurrency, async (index) => {
-      const sentAt = wallClockMs();
-      const id = await system.createOne();
-      created[index] = { id, sentAt, answeredAt: wallClockMs() };
-    });
-  }
-  const createdAt = wallClockMs();
-  const report = await settle(system, pool, baseline, count, mode);
-  const driverAfter = driverCpuMicros();
-  const serverAfter = await system.serverCpuMicros();
-
-  const completedAtById = new Map<string, number>();
-  let duplicates = 0;
-  report.ids.forEach((id, index) => {
-    if (completedAtById.has(id)) duplicates += 1;
-    completedAtById.set(id, report.completedAt[index]!);
-  });
-  let lastCompletedAt = startedAt;
-  let missing = 0;
-  for (const task of created) {
-    const completedAt = completedAtById.get(task.id);
-    if (completedAt === undefined || Number.isNaN(completedAt)) missing += 1;
-    else lastCompletedAt = Math.max(lastCompletedAt, completedAt);
-  }
-  return {
-    tasks: count,
-    tasksPerSecond: count / ((lastCompletedAt - startedAt) / 1_000),
-    createPerSecond: count / ((createdAt - startedAt) / 1_000),
-    missing,
-    duplicates,
-    serverCpuMicrosPerTask: (serverAfter - serverBefore) / count,
-    workerCpuMicrosPerTask: report.workerCpuMicros / count,
-    driverCpuMicrosPerTask: (driverAfter - driverBefore) / count,
-    tasksPerClaimRequest: report.claimRequests > 0 ? report.ids.length / report.claimRequests : Number.NaN,
-    requestsPerTask: report.requests > 0 ? (createRequests + report.requests) / count : Number.NaN,
-  };
-}
-
-async function measureLatency(system: System, pool: WorkerPool, samples: number): Promise<LatencyFigures> {
-  await sleep(settleMs);
-  const baseline = pool.completed();
-  const intervalMs = 1_000 / rate;
-  const created: Created[] = [];
-  const firstAt = performance.now() + 10;
-  for (let index = 0; index < samples; index += 1) {
-    await sleep(firstAt + index * intervalMs - performance.now());
-    const sentAt = wallClockMs();
-    const id = await system.createOne();
-    created.push({ id, sentAt, answeredAt: wallClockMs() });
-  }
-  const lastSentAt = created.at(-1)?.sentAt ?? Number.NaN;
-  const report = await settle(system, pool, baseline, samples, 'latency');
-  const claimedAtById = new Map<string, number>();
-  report.ids.forEach((id, index) => claimedAtById.set(id, report.claimedAt[index]!));
-  const fromSent: number[] = [];
-  const fromAnswered: number[] = [];
-  for (const task of created) {
-    const claimedAt = claimedAtById.get(task.id);
-    if (claimedAt === undefined) continue;
-    fromSent.push(claimedAt - task.sentAt);
-    fromAnswered.push(claimedAt - task.answeredAt);
-  }
-  return {
-    fromSent: summarizeLatencies(fromSent),
-    fromAnswered: summarizeLatencies(fromAnswered),
-    createMs: summarizeLatencies(created.map((task) => task.answeredAt - task.sentAt)),
-    achievedRate: (samples - 1) / ((lastSentAt - (created[0]?.sentAt ?? Number.NaN)) / 1_000),
-  };
-}
-
-async function measureSystem(system: System, pool: WorkerPool): Promise<SystemFigures> {
-  progress(`${system.label}: warm-up (${warmupCount} tasks)`);
-  await measureThroughput(system, pool, 'batch', warmupCount);
-  progress(`${system.label}: batch create, ${taskCount} tasks`);
-  const batch = await measureThroughput(system, pool, 'batch', taskCount);
-  progress(`${system.label}: single create, ${taskCount} tasks, ${concurrency} creators`);
-  const single = await measureThroughput(system, pool, 'single', taskCount);
-  progress(`${system.label}: latency, ${latencySamples} tasks at ${rate}/s, runners idle`);
-  const latency = await measureLatency(system, pool, latencySamples);
   return { batch, single, latency };
-}
-
-function askHubUsage(hub: ChildProcess): Promise<HubUsage> {
-  return request(
-    hub,
-    { type: 'usage' },
-    (message) => (messageType(message) === 'usage' ? (message as HubUsage) : undefined),
-    30_000,
-    'reading the hub usage',
-  );
-}
-
-function createWarrenSystem(client: HubClient, hub: ChildProcess): System {
-  return {
-    label: 'Warren',
-    async createBatch(count, size) {
-      const created: Created[] = [];
-      for (let done = 0; done < count; done += size) {
-        const specs = new Array<TaskSpecInput>(Math.min(size, count - done)).fill(noOpTask);
-        const sentAt = wallClockMs();
-        const results = await client.tasks.createBatch(specs);
-        const answeredAt = wallClockMs();
-        for (const result of results) created.push({ id: result.task.id, sentAt, answeredAt });
-      }
-      return created;
-    },
-    async createOne() {
-      return (await client.tasks.create(noOpTask)).task.id;
-    },
-    async serverCpuMicros() {
-      return (await askHubUsage(hub)).cpuMicros;
-    },
-  };
 }
 
 interface ProfileFigures {
   file: string;
 }
 
-async function runWarren(): Promise<SystemFigures & { profile?: ProfileFigures }> {
+async function runWarren(): Promise<CompleteFigures & { profile?: ProfileFigures }> {
   const dataDir = await mkdtemp(join(tmpdir(), 'warren-bench-throughput-'));
   onProcessExit(() => rmSync(dataDir, { recursive: true, force: true }));
   const hubDataDir = join(dataDir, 'hub');
@@ -460,8 +120,9 @@ async function runWarren(): Promise<SystemFigures & { profile?: ProfileFigures }
     await seedHistory(hubDataDir, historyCount);
   }
   const profileDir = values.profile ? await mkdtemp(join(tmpdir(), 'warren-bench-profile-')) : undefined;
-  const hub = spawnTypeScript(hubProcessFile, {
-    args: ['--data-dir', hubDataDir, '--log-level', values['hub-log-level']],
+  const hub = await startHubProcess({
+    dataDir: hubDataDir,
+    logLevel: values['hub-log-level'],
     nodeOptions: [
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       ...values['hub-node-options'].split(' ').filter(Boolean),
@@ -469,118 +130,21 @@ async function runWarren(): Promise<SystemFigures & { profile?: ProfileFigures }
   });
   let pool: WorkerPool | undefined;
   try {
-    const ready = await waitForMessage(
-      hub,
-      (message) => (messageType(message) === 'ready' ? (message as HubReady) : undefined),
-      startTimeoutMs,
-      'starting the hub',
+    progress(`Warren: hub at ${hub.url} (pid ${hub.process.pid}); starting ${runnerCount} runner processes`);
+    pool = await startNoopRunners([hub], runnerCount, slots);
+    const figures = requireEveryPhase(
+      'Warren',
+      await measureSystem(createWarrenSystem('Warren', [hub]), pool, settings, progress),
     );
-    const client = createHubClient({ baseUrl: ready.url, token: ready.adminToken });
-    const tokens: string[] = [];
-    for (let index = 0; index < runnerCount; index += 1) {
-      const created = await client.runners.create({
-        name: `bench-runner-${index}`,
-        capabilities: ['executor:shell'],
-        slots,
-      });
-      tokens.push(created.token);
-    }
-    progress(`Warren: hub at ${ready.url} (pid ${hub.pid}); starting ${runnerCount} runner processes`);
-    pool = await startWorkers(
-      runnerCount,
-      (index) =>
-        spawnTypeScript(noopRunnerFile, {
-          args: ['--hub-url', ready.url, '--slots', String(slots)],
-          env: { ...process.env, WARREN_BENCH_RUNNER_TOKEN: tokens[index] },
-        }),
-      'starting a runner',
-    );
-    const figures = await measureSystem(createWarrenSystem(client, hub), pool);
     await pool.stop();
     pool = undefined;
-    await stopChild(hub, stopGraceMs * 2);
+    await stopChild(hub.process, STOP_GRACE_MS * 2);
     if (!profileDir) return figures;
     const file = (await readdir(profileDir)).find((name) => name.endsWith('.cpuprofile'));
     return file ? { ...figures, profile: { file: join(profileDir, file) } } : figures;
   } finally {
     await pool?.stop();
-    await stopChild(hub, stopGraceMs);
-  }
-}
-
-/** Whether something accepts TCP connections at the Redis URL's host and port. */
-function isRedisReachable(url: string): Promise<boolean> {
-  const { hostname, port } = new URL(url);
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: hostname, port: Number(port || 6379) });
-    const finish = (reachable: boolean): void => {
-      socket.destroy();
-      resolve(reachable);
-    };
-    socket.setTimeout(1_000, () => finish(false));
-    socket.once('connect', () => finish(true));
-    socket.once('error', () => finish(false));
-  });
-}
-
-async function runBullmq(): Promise<SystemFigures> {
-  const url = new URL(redisUrl);
-  const queueName = `warren-bench-${process.pid}-${Date.now()}`;
-  const queue = new Queue(queueName, {
-    connection: { host: url.hostname, port: Number(url.port || 6379), maxRetriesPerRequest: null },
-  });
-  let obliterated = false;
-  const obliterate = async (): Promise<void> => {
-    if (obliterated) return;
-    obliterated = true;
-    await queue.obliterate({ force: true });
-    await queue.close();
-  };
-  const forgetObliterate = onInterrupt(obliterate);
-  let pool: WorkerPool | undefined;
-  try {
-    await queue.waitUntilReady();
-    const redis = await queue.client;
-    progress(`BullMQ: queue ${queueName}; starting ${runnerCount} worker processes`);
-    pool = await startWorkers(
-      runnerCount,
-      () =>
-        spawnTypeScript(bullmqWorkerFile, {
-          args: ['--redis-url', redisUrl, '--queue', queueName, '--concurrency', String(slots)],
-        }),
-      'starting a BullMQ worker',
-    );
-    const system: System = {
-      label: 'BullMQ',
-      async createBatch(count, size) {
-        const created: Created[] = [];
-        for (let done = 0; done < count; done += size) {
-          const jobs = Array.from({ length: Math.min(size, count - done) }, () => ({
-            name: 'no-op',
-            data: noOpTask,
-          }));
-          const sentAt = wallClockMs();
-          const added = await queue.addBulk(jobs);
-          const answeredAt = wallClockMs();
-          for (const job of added) created.push({ id: job.id ?? '', sentAt, answeredAt });
-        }
-        return created;
-      },
-      async createOne() {
-        return (await queue.add('no-op', noOpTask)).id ?? '';
-      },
-      async serverCpuMicros() {
-        const info = await redis.info(); // every section: the typings of BullMQ's client take no argument
-        const seconds = (name: string): number =>
-          Number(new RegExp(`^${name}:([\\d.]+)`, 'm').exec(info)?.[1] ?? NaN);
-        return (seconds('used_cpu_user') + seconds('used_cpu_sys')) * 1_000_000;
-      },
-    };
-    return await measureSystem(system, pool);
-  } finally {
-    await pool?.stop();
-    await obliterate();
-    forgetObliterate();
+    await stopChild(hub.process, STOP_GRACE_MS);
   }
 }
 
@@ -589,8 +153,8 @@ function ratio(warren: number, bullmq: number | undefined): number | null {
 }
 
 function printResults(
-  warren: SystemFigures,
-  bullmq: SystemFigures | undefined,
+  warren: CompleteFigures,
+  bullmq: CompleteFigures | undefined,
   bullmqNote: string | undefined,
 ): void {
   const cores = availableParallelism();
@@ -600,10 +164,15 @@ function printResults(
   console.log(
     `${taskCount.toLocaleString('en-US')} tasks per throughput phase; ${historyCount.toLocaleString('en-US')} finished tasks seeded; latency: ${latencySamples} tasks one at a time at ${rate}/s with every runner idle\n`,
   );
-  const both = (pick: (figures: SystemFigures) => number, digits = 1): Array<number | null> => [
+  /** Warren's figure, BullMQ's (`pickBullmq` when it comes from elsewhere) and their ratio. */
+  const both = (
+    pick: (figures: CompleteFigures) => number,
+    digits = 1,
+    pickBullmq = pick,
+  ): Array<number | null> => [
     round(pick(warren), digits),
-    bullmq ? round(pick(bullmq), digits) : null,
-    bullmq ? round(pick(warren) / pick(bullmq), 2) : null,
+    bullmq ? round(pickBullmq(bullmq), digits) : null,
+    bullmq ? round(pick(warren) / pickBullmq(bullmq), 2) : null,
   ];
   const rows: Array<Array<string | number | null>> = [
     ['tasks/s, batch create (end to end)', ...both((figures) => figures.batch.tasksPerSecond, 0), '≥ 2,000'],
@@ -629,10 +198,22 @@ function printResults(
     ['achieved create rate /s (latency phase)', ...both((figures) => figures.latency.achievedRate, 0), ''],
     [
       'server CPU µs/task, batch (hub | redis)',
-      ...both((figures) => figures.batch.serverCpuMicrosPerTask, 0),
+      ...both(
+        (figures) => figures.batch.hubCpuMicrosPerTask,
+        0,
+        (figures) => figures.batch.databaseCpuMicrosPerTask,
+      ),
       '',
     ],
-    ['server CPU µs/task, single', ...both((figures) => figures.single.serverCpuMicrosPerTask, 0), ''],
+    [
+      'server CPU µs/task, single',
+      ...both(
+        (figures) => figures.single.hubCpuMicrosPerTask,
+        0,
+        (figures) => figures.single.databaseCpuMicrosPerTask,
+      ),
+      '',
+    ],
     [
       'worker CPU µs/task, batch (all runners)',
       ...both((figures) => figures.batch.workerCpuMicrosPerTask, 0),
@@ -650,7 +231,7 @@ function printResults(
     ],
   ];
   printTable(['measure', 'Warren', 'BullMQ', 'Warren/BullMQ', 'issue target'], rows);
-  const measured: Array<[string, SystemFigures | undefined]> = [
+  const measured: Array<[string, CompleteFigures | undefined]> = [
     ['Warren', warren],
     ['BullMQ', bullmq],
   ];
@@ -669,16 +250,19 @@ function printResults(
 }
 
 async function main(): Promise<void> {
-  startWatchdog();
+  startWatchdog('throughput', maxSeconds);
   const warren = await runWarren();
-  let bullmq: SystemFigures | undefined;
+  let bullmq: CompleteFigures | undefined;
   let bullmqNote: string | undefined;
   if (values['skip-bullmq']) {
     bullmqNote = 'BullMQ comparison skipped: --skip-bullmq.';
   } else if (!(await isRedisReachable(redisUrl))) {
     bullmqNote = `BullMQ comparison skipped: Redis does not answer at ${redisUrl} (set WARREN_BENCH_REDIS_URL or --redis-url).`;
   } else {
-    bullmq = await runBullmq();
+    bullmq = requireEveryPhase(
+      'BullMQ',
+      await runBullmqWorkload({ redisUrl, workers: runnerCount, slots, settings, progress }),
+    );
   }
   if (bullmqNote) progress(bullmqNote);
 
@@ -704,8 +288,8 @@ async function main(): Promise<void> {
       claimToStartMaxMs: round(warren.latency.fromSent.max, 3),
       claimAfterCreateAnsweredP50Ms: round(warren.latency.fromAnswered.p50, 3),
       claimAfterCreateAnsweredP99Ms: round(warren.latency.fromAnswered.p99, 3),
-      hubCpuMicrosPerTaskBatch: round(warren.batch.serverCpuMicrosPerTask, 0),
-      hubCpuMicrosPerTaskSingle: round(warren.single.serverCpuMicrosPerTask, 0),
+      hubCpuMicrosPerTaskBatch: round(warren.batch.hubCpuMicrosPerTask, 0),
+      hubCpuMicrosPerTaskSingle: round(warren.single.hubCpuMicrosPerTask, 0),
       requestsPerTaskBatch: round(warren.batch.requestsPerTask, 2),
       requestsPerTaskSingle: round(warren.single.requestsPerTask, 2),
       bullmqTasksPerSecond: bullmq ? round(bullmq.batch.tasksPerSecond, 0) : null,
@@ -721,14 +305,4 @@ async function main(): Promise<void> {
   );
 }
 
-try {
-  await main();
-} catch (error) {
-  process.stderr.write(
-    `throughput: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
-  );
-  process.exitCode = 1;
-} finally {
-  // why: the exit handler kills any child still alive; exit now rather than wait on stray handles.
-  process.exit();
-}
+await runBench('throughput', main);

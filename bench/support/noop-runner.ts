@@ -57,7 +57,11 @@ function take(claims: ClaimedWork[]): void {
  */
 async function complete(work: ClaimedWork): Promise<void> {
   try {
-    const freeSlots = slots - active + 1;
+    // why at least 1: `active` still counts attempts whose completion has committed but whose answer is on
+    // its way, while other answers already brought their successors, so it can exceed the slots for a
+    // moment; the hub caps the claim by the free slots it counts, so asking for one is always safe (and a
+    // limit of 0 is refused, which would leave this attempt uncompleted).
+    const freeSlots = Math.max(1, slots - active + 1);
     recorder.requestSent();
     const { claims } = await client.attempts.completeAndClaim(work.attempt.id, {
       leaseToken: work.leaseToken,
