@@ -22,6 +22,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHubClient, type HubClient } from '../src/client/hub-client.ts';
 import type { RoutingDecisionRecord } from '../src/core/api.ts';
 import { candidateLabel, chooseCandidate } from '../src/core/routing-score.ts';
+import { DEFAULT_FLEET_CONFIG } from '../src/hub/fleet-config.ts';
 import type { Task } from '../src/core/types.ts';
 import { createProcessHarness, type ProcessHarness } from './support/create-process-harness.ts';
 import { waitFor } from './support/wait-for.ts';
@@ -62,13 +63,7 @@ describe('fleet routing failover between two deployer agents', () => {
       port: 0,
       config: {
         agents: { directory: definitions },
-        fleet: {
-          maxDeferMs: 600_000,
-          reconsiderMs: 200,
-          breaker,
-          concurrencyLimits: [],
-          outcomesPerPairing: 20,
-        },
+        fleet: { ...DEFAULT_FLEET_CONFIG, maxDeferMs: 600_000, reconsiderMs: 200, breaker },
       },
       logFile: harness.path('hub.log'),
     });

@@ -284,6 +284,8 @@ export interface RoutingDecisionRecord {
   claimant?: string;
   reason: string;
   deferralExpired?: boolean;
+  /** Taken ahead of higher lanes' work because its lane was owed its guaranteed share of claims. */
+  laneShare?: boolean;
   cards: Scorecard[];
 }
 

@@ -132,4 +132,36 @@ describe('chooseAssignments', () => {
     );
     expect(chosen).toEqual({ assignments: [], deferred: 0 });
   });
+
+  it('weighs the heads of owed lanes first and takes at most one task of each ahead of the rest', () => {
+    const wide = { ...gitops, slots: 4 };
+    const high = ['tsk_h1', 'tsk_h2', 'tsk_h3'].map((id) => task(id, { lane: 'high' }));
+    const low = ['tsk_l1', 'tsk_l2'].map((id) => task(id, { lane: 'low' }));
+    const chosen = chooseAssignments(
+      input([wide], wide, [...high, ...low], {
+        promoted: low,
+        room: 4,
+        agentLimits: () => ({ type: 'shell', maxActive: 4 }),
+      }),
+    );
+    expect(chosen.assignments.map((assignment) => assignment.taskId)).toEqual([
+      'tsk_l1',
+      'tsk_h1',
+      'tsk_h2',
+      'tsk_h3',
+    ]);
+    const records = chosen.assignments.map((assignment) => assignment.routing as unknown as RoutingRecord);
+    expect(records.map((record) => record.laneShare ?? false)).toEqual([true, false, false, false]);
+  });
+
+  it('lets the claiming runner take a task its equals could take too', () => {
+    const twin = runner('twin', 0.9, {
+      agents: gitops.agents.map((pairing) => ({ ...pairing, agent: 'twin' })),
+    });
+    const chosen = chooseAssignments(input([gitops, twin], twin, [task('tsk_1')]));
+    expect(chosen.assignments).toHaveLength(1);
+    const record = chosen.assignments[0]!.routing as unknown as RoutingRecord;
+    expect(record.claimant).toBe(twin.id);
+    expect(record.reason).toMatch(/tie broken by claiming runner/);
+  });
 });

@@ -51,6 +51,11 @@ export interface ChooseAssignmentsInput {
   runner: Runner;
   /** Queued tasks the runner could run, in claim order. */
   candidates: ClaimCandidate[];
+  /**
+   * The heads of lanes owed their share of claims (see `lane-fairness.ts`): weighed before `candidates`, and
+   * at most one task of each such lane is taken ahead of the others.
+   */
+  promoted?: ClaimCandidate[];
   /** `model:` capabilities of the healthy endpoints: every runner has them. */
   modelCapabilities: readonly string[];
   /** The definition of an agent, when the hub has one. */
@@ -175,8 +180,14 @@ export function chooseAssignments(input: ChooseAssignmentsInput): ChosenAssignme
   // why: tasks that need the same things get the same decision; weighing the fleet once per kind of task
   // instead of once per task matters with a thousand runners. An assignment changes the fleet: start over.
   let decisions = new Map<string, Decision>();
-  for (const task of input.candidates) {
+  const promoted = input.promoted ?? [];
+  const promotedIds = new Set(promoted.map((task) => task.id));
+  const promotedLanesTaken = new Set<string>();
+  const ordered = [...promoted, ...input.candidates.filter((task) => !promotedIds.has(task.id))];
+  for (const [index, task] of ordered.entries()) {
     if (assignments.length >= input.room) break;
+    const isPromoted = index < promoted.length;
+    if (isPromoted && promotedLanesTaken.has(task.lane)) continue;
     const key = JSON.stringify([
       task.requiredCapabilities,
       task.capabilities,
@@ -211,8 +222,10 @@ export function chooseAssignments(input: ChooseAssignmentsInput): ChosenAssignme
         ? `${candidateLabel(chosen)} took it after ${Math.round(waitedMs / 1_000)} s: ${decision.reason}, but the winner did not claim it`
         : decision.reason,
       ...(deferralExpired ? { deferralExpired } : {}),
+      ...(isPromoted ? { laneShare: true } : {}),
       cards: decision.cards.slice(0, maxRecordedCards),
     };
+    if (isPromoted) promotedLanesTaken.add(task.lane);
     const holds = holdsOf(task, chosen.agent, input);
     assignments.push({
       taskId: task.id,

@@ -7,7 +7,7 @@ import { modelProvidersOf } from '../core/executor-model-providers.ts';
 import { resolveModelAssignment } from '../core/model-assignment.ts';
 import { breakerAfterProbeClaimed, breakerGate, breakerKey } from '../core/circuit-breaker.ts';
 import type { Runner } from '../core/types.ts';
-import type { Claim, Store } from '../store/store.ts';
+import type { Claim, ClaimCandidate, Store } from '../store/store.ts';
 import { chooseAssignments, type RoutingRecord } from './choose-assignments.ts';
 import type { FleetSnapshot } from './fleet-view.ts';
 import type { AvailableModels } from './endpoint-health.ts';
@@ -49,7 +49,14 @@ export interface RunnerClaims {
 export async function claimForRunner(
   dependencies: Pick<
     HubDependencies,
-    'store' | 'config' | 'metrics' | 'claimWaiters' | 'endpointHealth' | 'fleetView' | 'agentDefinitions'
+    | 'store'
+    | 'config'
+    | 'metrics'
+    | 'claimWaiters'
+    | 'endpointHealth'
+    | 'fleetView'
+    | 'agentDefinitions'
+    | 'laneFairness'
   >,
   runnerId: string,
   { limit, waitMs, signal }: ClaimForRunnerOptions,
@@ -102,7 +109,11 @@ async function claimRouted(
     endpointHealth,
     fleetView,
     agentDefinitions,
-  }: Pick<HubDependencies, 'store' | 'config' | 'endpointHealth' | 'fleetView' | 'agentDefinitions'>,
+    laneFairness,
+  }: Pick<
+    HubDependencies,
+    'store' | 'config' | 'endpointHealth' | 'fleetView' | 'agentDefinitions' | 'laneFairness'
+  >,
   runner: Runner,
   room: number,
 ): Promise<{ claims: ClaimedWork[]; deferred: number }> {
@@ -114,18 +125,25 @@ async function claimRouted(
       ...runner.agents.flatMap((pairing) => pairing.offers.map((offer) => offer.name)),
     ]),
   ];
-  const candidates = await store.listClaimCandidates({
-    capabilities,
-    // why: look past tasks left to better candidates, but not so far that a claim reads the queue.
-    limit: Math.min(maxLookahead, Math.max(minLookahead, room * 4)),
-  });
+  // why: look past tasks left to better candidates, but not so far that a claim reads the queue.
+  const lookahead = Math.min(maxLookahead, Math.max(minLookahead, room * 4));
+  const candidates = await store.listClaimCandidates({ capabilities, limit: lookahead });
   if (candidates.length === 0) return { claims: [], deferred: 0 };
+  const promoted: ClaimCandidate[] = [];
+  for (const lane of laneFairness.owed()) {
+    // why: the head already shows the lane's first tasks when no higher lane has work.
+    if (candidates[0]?.lane === lane) continue;
+    const head = await store.listClaimCandidates({ capabilities, limit: minLookahead, lane });
+    if (head.length === 0) laneFairness.noteNothingQueued(lane);
+    promoted.push(...head);
+  }
   const now = Date.now();
   const snapshot = await fleetView.snapshot();
   const { assignments, deferred } = chooseAssignments({
     snapshot,
     runner,
     candidates,
+    promoted,
     modelCapabilities: models.capabilities,
     agentLimits: (name) => agentDefinitions?.limitsOf(name),
     concurrencyLimits: config.fleet.concurrencyLimits,
@@ -144,6 +162,7 @@ async function claimRouted(
     assignments,
   });
   await recordProbes(store, snapshot, claimed, now);
+  laneFairness.noteClaimed(claimed.map((claim) => claim.task.lane));
   if (claimed.length > 0) fleetView.noteClaimed(runner.id, claimed.length);
   return { claims: claimed.map((claim) => withModel(claim, models)), deferred };
 }

@@ -21,6 +21,7 @@ import { registerEventStreamRoute } from './event-stream-route.ts';
 import type { HubConfig } from './hub-config.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 import { createFleetView, type FleetView } from './fleet-view.ts';
+import { createLaneFairness } from './lane-fairness.ts';
 import type { HubEnv } from './hub-env.ts';
 import type { HubMetrics } from './metrics.ts';
 import { requestHeaderOf } from './node-bindings.ts';
@@ -86,7 +87,8 @@ export function createHubApp(options: HubAppOptions): Hono<HubEnv> {
 
   const fleetView =
     options.fleetView ?? createFleetView({ store, outcomesPerPairing: config.fleet.outcomesPerPairing });
-  const dependencies: HubDependencies = { ...options, claimWaiters, shutdownSignal, fleetView };
+  const laneFairness = createLaneFairness(config.fleet.laneShares);
+  const dependencies: HubDependencies = { ...options, claimWaiters, shutdownSignal, fleetView, laneFairness };
   const app = new Hono<HubEnv>();
   const handleError = createErrorHandler(logger);
   app.onError(handleError);

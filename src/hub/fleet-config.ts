@@ -7,6 +7,7 @@ import { DEFAULT_BREAKER_POLICY, type BreakerPolicy } from '../core/circuit-brea
 import { SUCCESS_WINDOW } from '../core/routing-score.ts';
 import { capabilityNameSchema } from '../core/types.ts';
 import type { ConcurrencyLimit } from './choose-assignments.ts';
+import type { LaneShares } from './lane-fairness.ts';
 
 /** Fleet routing settings. */
 export interface FleetConfig {
@@ -23,6 +24,11 @@ export interface FleetConfig {
   concurrencyLimits: ConcurrencyLimit[];
   /** Outcomes per pairing that the success rate considers. */
   outcomesPerPairing: number;
+  /**
+   * The share of claims guaranteed to the lower lanes while higher lanes have work (see `lane-fairness.ts`);
+   * the high lane takes the rest. 0 turns a lane's share off (strict lane order).
+   */
+  laneShares: LaneShares;
 }
 
 /** The defaults. */
@@ -34,7 +40,12 @@ export const DEFAULT_FLEET_CONFIG: Readonly<FleetConfig> = {
   breaker: DEFAULT_BREAKER_POLICY,
   concurrencyLimits: [],
   outcomesPerPairing: SUCCESS_WINDOW,
+  // why: a small share, as issue 6 asks: normal work still moves at one claim in 11 under a flood of high
+  // work, low work at one in 21.
+  laneShares: { normal: 0.1, low: 0.05 },
 };
+
+const laneShareSchema = z.number().min(0).max(0.5);
 
 const concurrencyLimitSchema = z.strictObject({
   name: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'must be a limit name such as "deploys"'),
@@ -77,6 +88,12 @@ export const fleetConfigSchema = z
       })
       .default([]),
     outcomesPerPairing: z.number().int().min(1).max(100).default(SUCCESS_WINDOW),
+    laneShares: z
+      .strictObject({ normal: laneShareSchema.optional(), low: laneShareSchema.optional() })
+      .refine((shares) => (shares.normal ?? 0) + (shares.low ?? 0) <= 0.5, {
+        message: 'the lower lanes may be guaranteed at most half of the claims together',
+      })
+      .default(DEFAULT_FLEET_CONFIG.laneShares),
   })
   .default(DEFAULT_FLEET_CONFIG);
 /** Fleet settings as written. */

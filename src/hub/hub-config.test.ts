@@ -66,4 +66,31 @@ describe('resolveHubConfig', () => {
       'leaderRenewIntervalMs',
     ]);
   });
+
+  it('fills the fleet defaults and refuses bad fleet settings, naming each', () => {
+    expect(resolveHubConfig({ fleet: { laneShares: { low: 0.2 } } }).fleet).toMatchObject({
+      maxDeferMs: 10_000,
+      laneShares: { low: 0.2 },
+    });
+    let error: unknown;
+    try {
+      resolveHubConfig({
+        fleet: {
+          laneShares: { normal: 0.4, low: 0.3 },
+          concurrencyLimits: [{ name: 'deploys', limit: 0, match: {} }],
+        },
+      });
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toBeInstanceOf(InvalidInputError);
+    const fields = (error as InvalidInputError).issues.map((issue) => issue.field);
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'fleet.laneShares',
+        'fleet.concurrencyLimits.0.limit',
+        'fleet.concurrencyLimits.0.match',
+      ]),
+    );
+  });
 });

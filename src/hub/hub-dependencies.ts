@@ -9,6 +9,7 @@ import type { HubAuth } from './auth.ts';
 import type { ClaimWaiters } from './claim-waiters.ts';
 import type { EndpointHealthChecker } from './endpoint-health.ts';
 import type { FleetView } from './fleet-view.ts';
+import type { LaneFairness } from './lane-fairness.ts';
 import type { HubConfig } from './hub-config.ts';
 import type { HubMetrics } from './metrics.ts';
 
@@ -28,6 +29,8 @@ export interface HubDependencies {
   enrollmentToken?: string;
   /** The scheduler's cached view of runners, outcomes and breakers. */
   fleetView: FleetView;
+  /** This hub's lane credits: which lower lane is owed a claim. */
+  laneFairness: LaneFairness;
   /** The agent definitions of the hub's `agents` setting; undefined when it has none. */
   agentDefinitions?: AgentDefinitionRegistry;
 }

@@ -125,6 +125,8 @@ export interface ClaimCandidatesQuery {
   capabilities: string[];
   /** 1..256. */
   limit: number;
+  /** Only tasks of this lane (lane fairness reads the head of a lane owed its share). */
+  lane?: Lane;
 }
 
 /** A queued task a runner could claim, with what the scheduler weighs. */
@@ -390,8 +392,9 @@ export interface Store {
    */
   claimTasks(request: ClaimRequest): Promise<Claim[]>;
   /**
-   * Queued tasks whose required capabilities are a subset of `capabilities`, in claim order (lane, priority,
-   * age), at most `limit`, without claiming them. Throws InvalidInputError for a limit outside 1..256.
+   * Queued tasks whose required capabilities are a subset of `capabilities` (and of `lane`, when given), in
+   * claim order (lane, priority, age), at most `limit`, without claiming them. Throws InvalidInputError for a
+   * limit outside 1..256 or an unknown lane.
    */
   listClaimCandidates(query: ClaimCandidatesQuery): Promise<ClaimCandidate[]>;
   /**

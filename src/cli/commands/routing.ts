@@ -47,5 +47,11 @@ function describeDecision(record: RoutingDecisionRecord): string {
   });
   const capabilities =
     record.taskCapabilities.length > 0 ? `weighed capabilities: ${record.taskCapabilities.join(', ')}\n` : '';
-  return `${capabilities}${table}${record.deferralExpired ? '\n(the best candidate left it waiting too long)' : ''}`;
+  const notes = [
+    ...(record.deferralExpired ? ['(the best candidate left it waiting too long)'] : []),
+    ...(record.laneShare
+      ? ["(claimed ahead of higher lanes' work: its lane was owed its share of claims)"]
+      : []),
+  ];
+  return [`${capabilities}${table}`, ...notes].join('\n');
 }

@@ -11,7 +11,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { newBreaker, type BreakerRecord } from '../../core/circuit-breaker.ts';
 import { InvalidInputError } from '../../core/errors.ts';
 import type { DependencyHealth, RunnerAgentPairing } from '../../core/fleet-types.ts';
-import type { Attempt, Runner, Task, TaskSpecInput } from '../../core/types.ts';
+import type { Attempt, Lane, Runner, Task, TaskSpecInput } from '../../core/types.ts';
 import type { AttemptSuccess, Claim, ClaimRequest, ExportRecord, Store, TaskAssignment } from '../store.ts';
 import { routedTaskSpec } from '../testing/routed-task-spec.ts';
 import { createStoreOpener, fenceOf, iso, startTime } from './conformance-fixtures.ts';
@@ -486,6 +486,50 @@ export function runFleetConformance(options: StoreConformanceOptions): void {
           ).map((candidate) => candidate.id),
         ).toEqual([urgent.id, node.id, gpu.id, normal.id, agentTask.id, low.id]);
         expect(await store.listClaimCandidates({ capabilities: ['gpu'], limit: 10 })).toEqual([]);
+        // One lane's head, for lane fairness.
+        const offered = ['executor:shell', 'gpu', 'node', 'executor:agent'];
+        const normalLane = await store.listClaimCandidates({
+          capabilities: offered,
+          limit: 10,
+          lane: 'normal',
+        });
+        expect(normalLane.map((candidate) => candidate.id)).toEqual([
+          node.id,
+          gpu.id,
+          normal.id,
+          agentTask.id,
+        ]);
+        expect(
+          (await store.listClaimCandidates({ capabilities: offered, limit: 2, lane: 'normal' })).map(
+            (candidate) => candidate.id,
+          ),
+        ).toEqual([node.id, gpu.id]);
+        expect(
+          (await store.listClaimCandidates({ capabilities: offered, limit: 10, lane: 'low' })).map(
+            (candidate) => candidate.id,
+          ),
+        ).toEqual([low.id]);
+        expect(await store.listClaimCandidates({ capabilities: ['gpu'], limit: 10, lane: 'high' })).toEqual(
+          [],
+        );
+        // A requirement set with nothing in one lane still has its other lanes.
+        expect(
+          (
+            await store.listClaimCandidates({
+              capabilities: ['executor:shell', 'node'],
+              limit: 5,
+              lane: 'low',
+            })
+          ).map((candidate) => candidate.id),
+        ).toEqual([low.id]);
+        expect(
+          (await store.listClaimCandidates({ capabilities: ['executor:shell', 'node'], limit: 1 })).map(
+            (candidate) => candidate.id,
+          ),
+        ).toEqual([urgent.id]);
+        await expect(
+          store.listClaimCandidates({ capabilities: [], limit: 1, lane: 'urgent' as Lane }),
+        ).rejects.toMatchObject({ issues: [{ field: 'lane' }] });
         for (const task of [low, normal, gpu, urgent, node, agentTask]) {
           expect(await store.getTask(task.id)).toEqual(task);
         }

@@ -10,6 +10,7 @@ import type { BreakerRow } from '../rows/database-schema.ts';
 import { epochToIso } from '../rows/epoch-to-iso.ts';
 import { pairingOutcomesOf, type PairingOutcomeRow } from '../rows/pairing-outcomes.ts';
 import { parseJsonColumn } from '../rows/parse-json-column.ts';
+import { laneRankOf } from '../rows/task-row.ts';
 import type { ClaimCandidate, Store } from '../store.ts';
 import { RetryTransactionError } from './postgres-errors.ts';
 import type { PostgresStoreContext } from './postgres-store-context.ts';
@@ -49,6 +50,12 @@ SELECT head.*,
 FROM head
 ORDER BY head.lane_rank, head.priority DESC, head.seq
 `;
+
+/** {@link claimCandidatesSql} within one lane ($3 integer, its `lane_rank`): the same index walk, one lane. */
+export const claimLaneCandidatesSql = claimCandidatesSql.replace(
+  'AND required_capabilities <@ $1::text[]',
+  'AND lane_rank = $3 AND required_capabilities <@ $1::text[]',
+);
 
 /** The condition of the attempts_outcomes index (migration 2), repeated so that PostgreSQL uses it. */
 const finished = `state IN ('succeeded','failed','lost')`;
@@ -128,7 +135,14 @@ export function createPostgresFleetOperations(context: PostgresStoreContext): Po
   return {
     async listClaimCandidates(query) {
       checkLimit(query.limit, maxCandidates);
-      const rows = await pool.query<CandidateRow>(claimCandidatesSql, [query.capabilities, query.limit]);
+      const rows =
+        query.lane === undefined
+          ? await pool.query<CandidateRow>(claimCandidatesSql, [query.capabilities, query.limit])
+          : await pool.query<CandidateRow>(claimLaneCandidatesSql, [
+              query.capabilities,
+              query.limit,
+              laneRankOf(query.lane),
+            ]);
       return rows.map((row): ClaimCandidate => {
         const candidate: ClaimCandidate = {
           id: row.id,

@@ -1,6 +1,7 @@
 /**
  * Conversion between a `tasks` row and the domain Task.
  */
+import { InvalidInputError } from '../../core/errors.ts';
 import type { Budget, Lane, SuccessCriterion, Task, TaskResult } from '../../core/types.ts';
 import type { TaskRow } from './database-schema.ts';
 import { epochToIso } from './epoch-to-iso.ts';
@@ -9,6 +10,16 @@ import { usageTotalsFromRow } from './usage-record-row.ts';
 
 /** Lane to `lane_rank`: the claim index sorts on the number, highest lane first. */
 export const laneRanks: Readonly<Record<Lane, number>> = { high: 0, normal: 1, low: 2 };
+
+/** The `lane_rank` of a lane given in a query; throws InvalidInputError (field `lane`) for an unknown one. */
+export function laneRankOf(lane: string): number {
+  if (!Object.hasOwn(laneRanks, lane)) {
+    throw new InvalidInputError([
+      { field: 'lane', reason: `must be one of ${Object.keys(laneRanks).join(', ')}` },
+    ]);
+  }
+  return laneRanks[lane as Lane];
+}
 
 /**
  * The columns a task is read from: a `tasks` row of either backend. SQLite keeps `required_capabilities` as

@@ -74,3 +74,9 @@ WHERE task.state = 'queued' AND task.required_capabilities = @required
 ORDER BY task.lane_rank, task.priority DESC, task.seq
 LIMIT @limit
 `;
+
+/** {@link claimCandidatesSql} within one lane (`@lane_rank`): the same index walk, from that lane on. */
+export const claimLaneCandidatesSql = claimCandidatesSql.replace(
+  'AND task.required_capabilities = @required',
+  'AND task.required_capabilities = @required AND task.lane_rank = @lane_rank',
+);

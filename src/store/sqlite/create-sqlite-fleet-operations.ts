@@ -10,8 +10,9 @@ import type { BreakerRow } from '../rows/database-schema.ts';
 import { epochToIso } from '../rows/epoch-to-iso.ts';
 import { pairingOutcomesOf, type PairingOutcomeRow } from '../rows/pairing-outcomes.ts';
 import { parseJsonColumn } from '../rows/parse-json-column.ts';
+import { laneRankOf } from '../rows/task-row.ts';
 import type { ClaimCandidate, Store } from '../store.ts';
-import { claimCandidatesSql } from './claim-tasks.sql.ts';
+import { claimCandidatesSql, claimLaneCandidatesSql } from './claim-tasks.sql.ts';
 import type { QueuedCapabilitySets } from './create-queued-capability-sets.ts';
 import type { SqliteStoreContext } from './sqlite-store-context.ts';
 
@@ -116,13 +117,19 @@ export function createSqliteFleetOperations(
   return {
     async listClaimCandidates(query) {
       checkLimit(query.limit, maxCandidates);
+      const laneRank = query.lane === undefined ? undefined : laneRankOf(query.lane);
       const offered = new Set(query.capabilities);
       // The head of each requirement set the capabilities satisfy, merged in claim order, as a claim does.
       let rows: CandidateRow[] = [];
       const sets = queuedCapabilitySets.eligible(offered);
       for (const required of sets) {
-        const head = statement(claimCandidatesSql).all({ required, limit: query.limit }) as CandidateRow[];
-        if (head.length === 0) queuedCapabilitySets.remove(required);
+        const head = (
+          laneRank === undefined
+            ? statement(claimCandidatesSql).all({ required, limit: query.limit })
+            : statement(claimLaneCandidatesSql).all({ required, limit: query.limit, lane_rank: laneRank })
+        ) as CandidateRow[];
+        // why: an empty lane says nothing of the set's other lanes.
+        if (head.length === 0 && laneRank === undefined) queuedCapabilitySets.remove(required);
         rows = rows.concat(head);
       }
       if (sets.length > 1) rows.sort(compareClaimOrder);
