@@ -3,7 +3,12 @@
  * config file belongs to the CLI; the hub merges partial settings over the defaults and validates the
  * model endpoints and the routing config it is given.
  */
-import { DEFAULT_FLEET_CONFIG, fleetConfigSchema, type FleetConfig, type FleetConfigInput } from './fleet-config.ts';
+import {
+  DEFAULT_FLEET_CONFIG,
+  fleetConfigSchema,
+  type FleetConfig,
+  type FleetConfigInput,
+} from './fleet-config.ts';
 import {
   agentSourceConfigSchema,
   type AgentSourceConfig,
@@ -35,6 +40,11 @@ export interface HubConfig {
   maintenanceIntervalMs: number;
   /** A runner without a heartbeat for this long is marked offline. */
   runnerStaleAfterMs: number;
+  /**
+   * An online runner without a heartbeat for this long (it missed one) is marked degraded: it still gets
+   * work, after online runners that score the same. Less than `runnerStaleAfterMs`.
+   */
+  runnerLateAfterMs: number;
   /** Largest request body on ordinary routes, in bytes. */
   bodyLimitBytes: number;
   /** Largest request body on bulk routes (task batches, attempt logs, completion and failure reports). */
@@ -97,6 +107,9 @@ export const DEFAULT_HUB_CONFIG: Readonly<HubConfig> = {
   maintenanceIntervalMs: 250,
   // why: three missed runner heartbeats (10 s each) before a runner is shown offline.
   runnerStaleAfterMs: 30_000,
+  // why: one and a half heartbeat intervals: a runner's heartbeat comes every 8 to 12 s (jittered), so this
+  // means one was missed.
+  runnerLateAfterMs: 15_000,
   // why: the largest valid task spec (100k-character instructions, 50 criteria) is about 0.7 MB of JSON.
   bodyLimitBytes: 1024 * 1024,
   // why: a batch holds up to 1000 specs and a log upload up to 200 chunks of 64 KiB; 16 MiB fits both in practice.
@@ -145,6 +158,12 @@ export function resolveHubConfig(overrides: HubConfigOverrides = {}): HubConfig 
     if (!Number.isFinite(config[field]) || config[field] <= 0) {
       issues.push({ field, reason: 'must be a positive number of milliseconds' });
     }
+  }
+  if (!(config.runnerLateAfterMs > 0 && config.runnerLateAfterMs < config.runnerStaleAfterMs)) {
+    issues.push({
+      field: 'runnerLateAfterMs',
+      reason: `must be a positive number of milliseconds less than runnerStaleAfterMs (${config.runnerStaleAfterMs})`,
+    });
   }
   if (issues.length === 0 && config.leaderRenewIntervalMs >= config.leaderLeaseMs) {
     issues.push({

@@ -62,18 +62,21 @@ describe('startMaintenance', () => {
     return { attemptId: claim!.attempt.id, taskId: task.id, runnerId: runner.id };
   }
 
-  it('expires lapsed leases, counts them as lost and marks silent runners offline', async () => {
+  it('expires lapsed leases, counts them as lost and marks late runners degraded, then silent ones offline', async () => {
     const { attemptId, taskId, runnerId } = await claimOneTask();
     await store.heartbeatRunner(runnerId);
     const metrics = createHubMetrics({ store, processMetrics: false });
     maintenance = startMaintenance({
       store,
-      config: { maintenanceIntervalMs: 60_000, runnerStaleAfterMs: 30_000 },
+      config: { maintenanceIntervalMs: 60_000, runnerStaleAfterMs: 30_000, runnerLateAfterMs: 15_000 },
       logger: silentLogger,
       metrics,
     });
     await maintenance.runOnce();
     expect((await store.getAttempt(attemptId))?.state).toBe('leased');
+    now += 16_000;
+    await maintenance.runOnce();
+    expect((await store.getRunner(runnerId))?.status).toBe('degraded');
 
     now += 60_000;
     await maintenance.runOnce();
@@ -87,7 +90,7 @@ describe('startMaintenance', () => {
     const { attemptId, taskId } = await claimOneTask();
     maintenance = startMaintenance({
       store,
-      config: { maintenanceIntervalMs: 5, runnerStaleAfterMs: 30_000 },
+      config: { maintenanceIntervalMs: 5, runnerStaleAfterMs: 30_000, runnerLateAfterMs: 15_000 },
       logger: silentLogger,
     });
     now += 60_000;
@@ -117,7 +120,7 @@ describe('startMaintenance', () => {
     });
     maintenance = startMaintenance({
       store: failing,
-      config: { maintenanceIntervalMs: 1, runnerStaleAfterMs: 30_000 },
+      config: { maintenanceIntervalMs: 1, runnerStaleAfterMs: 30_000, runnerLateAfterMs: 15_000 },
       logger,
     });
     await until(() => calls === 3);
@@ -138,7 +141,7 @@ describe('startMaintenance', () => {
     let leading = false;
     maintenance = startMaintenance({
       store,
-      config: { maintenanceIntervalMs: 60_000, runnerStaleAfterMs: 30_000 },
+      config: { maintenanceIntervalMs: 60_000, runnerStaleAfterMs: 30_000, runnerLateAfterMs: 15_000 },
       logger: silentLogger,
       shouldRun: () => leading,
     });

@@ -1,6 +1,7 @@
 /**
- * The hub's maintenance loop: expires lapsed leases, promotes failed tasks whose retry time has come and
- * marks silent runners offline. The store's `tasks-ready` signal then wakes waiting claims.
+ * The hub's maintenance loop: expires lapsed leases, promotes failed tasks whose retry time has come, marks
+ * silent runners offline and runners that missed a heartbeat degraded. The store's `tasks-ready` signal
+ * then wakes waiting claims.
  *
  * A self-rescheduling timer: the next run is scheduled only after the current one ends, so runs never
  * overlap however slow the store is. Errors are logged, never thrown; the loop keeps going. With several
@@ -23,7 +24,7 @@ export type Maintenance = Repeating;
 /** Options of {@link startMaintenance}. */
 export interface MaintenanceOptions {
   store: Store;
-  config: Pick<HubConfig, 'maintenanceIntervalMs' | 'runnerStaleAfterMs'>;
+  config: Pick<HubConfig, 'maintenanceIntervalMs' | 'runnerStaleAfterMs' | 'runnerLateAfterMs'>;
   logger: Logger;
   metrics?: HubMetrics;
   /**
@@ -47,10 +48,16 @@ export function startMaintenance(options: MaintenanceOptions): Maintenance {
       for (let index = 0; index < expired; index += 1) metrics?.recordAttemptEnd('lost');
       const promoted = await store.promoteRetries();
       const offline = await store.markStaleRunnersOffline(config.runnerStaleAfterMs);
+      const degraded = await store.markLateRunnersDegraded(config.runnerLateAfterMs);
       if (breakers) await settleBreakerProbes(breakers);
-      if (expired + promoted + offline > 0) {
+      if (expired + promoted + offline + degraded > 0) {
         logger.info(
-          { expiredLeases: expired, promotedRetries: promoted, runnersOffline: offline },
+          {
+            expiredLeases: expired,
+            promotedRetries: promoted,
+            runnersOffline: offline,
+            runnersDegraded: degraded,
+          },
           'maintenance',
         );
       }

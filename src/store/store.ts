@@ -458,6 +458,11 @@ export interface Store {
   heartbeatRunner(id: string, status?: RunnerStatus, options?: RunnerHeartbeatOptions): Promise<Runner>;
   /** Marks runners whose last heartbeat is older than `staleAfterMs` as offline. Returns how many changed. */
   markStaleRunnersOffline(staleAfterMs: number): Promise<number>;
+  /**
+   * Marks online runners whose last heartbeat is older than `lateAfterMs` (a missed heartbeat) as degraded;
+   * their next heartbeat sets their presence again. Returns how many changed.
+   */
+  markLateRunnersDegraded(lateAfterMs: number): Promise<number>;
   /** Every runner, by name. */
   listRunners(): Promise<Runner[]>;
   /** Deletes a runner record (its token stops working); false when there was none. Its attempts stay. */

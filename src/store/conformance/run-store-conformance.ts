@@ -1612,6 +1612,33 @@ export function runStoreConformance(options: StoreConformanceOptions): void {
         expect(await store.markStaleRunnersOffline(30_000)).toBe(1);
       });
 
+      it('marks online runners that missed a heartbeat as degraded, until they heartbeat again', async () => {
+        const late = await createRunner(['executor:shell'], 'late');
+        const prompt = await createRunner(['executor:shell'], 'prompt');
+        const draining = await createRunner(['executor:shell'], 'draining');
+        const after = await store.lastEventId();
+        await store.heartbeatRunner(late.id);
+        await store.heartbeatRunner(draining.id, 'draining');
+        now += 10_000;
+        await store.heartbeatRunner(prompt.id);
+        now += 6_000;
+        expect(await store.markLateRunnersDegraded(15_000)).toBe(1);
+        expect(await store.getRunner(late.id)).toMatchObject({ status: 'degraded' });
+        expect(await store.getRunner(prompt.id)).toMatchObject({ status: 'online' });
+        expect(await store.getRunner(draining.id)).toMatchObject({ status: 'draining' });
+        expect(await store.markLateRunnersDegraded(15_000)).toBe(0);
+        const states = (await store.listEvents({ afterId: after, limit: 1_000 })).filter(
+          (event) => event.type === 'runner.state' && event.runnerId === late.id,
+        );
+        expect(states.map((event) => event.data.status)).toEqual(['online', 'degraded']);
+        // Its next heartbeat brings it back; silence for the stale period takes it offline.
+        expect(await store.heartbeatRunner(late.id)).toMatchObject({ status: 'online' });
+        now += 31_000;
+        expect(await store.markLateRunnersDegraded(15_000)).toBe(2);
+        expect(await store.markStaleRunnersOffline(30_000)).toBe(3);
+        expect(await store.getRunner(late.id)).toMatchObject({ status: 'offline' });
+      });
+
       it('lists runners by name with their active attempts', async () => {
         const zed = await createRunner(['executor:shell'], 'zed');
         const amy = await createRunner(['executor:shell'], 'amy');

@@ -22,6 +22,7 @@ export type PostgresRunnerOperations = Pick<
   | 'registerRunner'
   | 'heartbeatRunner'
   | 'markStaleRunnersOffline'
+  | 'markLateRunnersDegraded'
   | 'listRunners'
   | 'deleteRunner'
 >;
@@ -179,6 +180,23 @@ export function createPostgresRunnerOperations(context: PostgresStoreContext): P
           addRunnerEvent(scope, next);
         }
         return stale.length;
+      });
+    },
+
+    async markLateRunnersDegraded(lateAfterMs) {
+      return writer.write(async (scope) => {
+        // SKIP LOCKED, as above: a runner heartbeating right now is not late.
+        const late = await scope.client.query<RunnerRow>(
+          `SELECT * FROM runners WHERE status = 'online' AND last_heartbeat_at < $1
+            ORDER BY name FOR UPDATE SKIP LOCKED`,
+          [scope.now - lateAfterMs],
+        );
+        for (const row of late) {
+          const next: RunnerRow = { ...row, status: 'degraded' };
+          await updateRunner(scope, next);
+          addRunnerEvent(scope, next);
+        }
+        return late.length;
       });
     },
 

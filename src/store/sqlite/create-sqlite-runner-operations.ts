@@ -20,6 +20,7 @@ export type SqliteRunnerOperations = Pick<
   | 'registerRunner'
   | 'heartbeatRunner'
   | 'markStaleRunnersOffline'
+  | 'markLateRunnersDegraded'
   | 'listRunners'
   | 'deleteRunner'
 >;
@@ -133,6 +134,20 @@ export function createSqliteRunnerOperations(context: SqliteStoreContext): Sqlit
           addRunnerEvent(scope, next);
         }
         return stale.length;
+      });
+    },
+
+    async markLateRunnersDegraded(lateAfterMs) {
+      return writer.write((scope) => {
+        const late = statement(sqliteStatements.selectLateRunners).all(
+          scope.now - lateAfterMs,
+        ) as RunnerRow[];
+        for (const row of late) {
+          const next: RunnerRow = { ...row, status: 'degraded' };
+          statement(sqliteStatements.updateRunner).run(next);
+          addRunnerEvent(scope, next);
+        }
+        return late.length;
       });
     },
 

@@ -142,6 +142,7 @@ export const sqliteStatements = {
   selectRunners: 'SELECT * FROM runners ORDER BY name',
   selectStaleRunners: `SELECT * FROM runners WHERE status <> 'offline'
     AND (last_heartbeat_at IS NULL OR last_heartbeat_at < ?) ORDER BY name`,
+  selectLateRunners: `SELECT * FROM runners WHERE status = 'online' AND last_heartbeat_at < ? ORDER BY name`,
   insertRunner: `INSERT INTO runners (id, name, token_hash, capabilities, slots, status, version, hostname,
     last_heartbeat_at, created_at, agents, dependency_health) VALUES (@id, @name, @token_hash, @capabilities,
     @slots, @status, @version, @hostname, @last_heartbeat_at, @created_at, @agents, @dependency_health)`,
