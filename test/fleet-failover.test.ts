@@ -207,6 +207,12 @@ describe('fleet routing failover between two deployer agents', () => {
         ? true
         : undefined;
     });
+    // `warren runners` shows the pairings and the failing check.
+    const listed = await harness.runCli(['runners', '--hub', hub.url, '--token', hub.adminToken]);
+    expect(listed.code, listed.stderr).toBe(0);
+    const lineOf = (name: string) => listed.stdout.split('\n').find((line) => line.startsWith(`${name} `));
+    expect(lineOf('gitops')).toMatch(/ degraded .*gitops: deploy-service 0\.9 +argo FAILING$/);
+    expect(lineOf('direct')).toMatch(/direct: deploy-service 0\.7 +-$/);
     await sleep(reopenedAt + breaker.baseBackoffMs * 2 + 300 - Date.now());
     const [unhealthy] = await deploy();
     expect(unhealthy!.agent).toBe('direct');

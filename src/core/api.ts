@@ -336,6 +336,11 @@ export interface TaskLogs {
 export interface RunnerRegistered {
   runner: Runner;
   config: RunnerConfig;
+  /**
+   * What is wrong with the registration without stopping the runner, in words: a pairing naming an agent
+   * the hub has no definition of, or an agent whose executor the runner does not offer.
+   */
+  warnings?: string[];
 }
 
 /** `POST /v1/runner/heartbeat` answer. */

@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { AgentDefinitionDetail, AgentDefinitionList, ErrorBody } from '../core/api.ts';
+import type { AgentDefinitionDetail, AgentDefinitionList, ErrorBody, RunnerRegistered } from '../core/api.ts';
 import { InvalidInputError } from '../core/errors.ts';
 import { createGitSandbox } from '../vcs/testing/create-git-sandbox.ts';
 import { createAgentDefinitionRegistry } from './agent-definitions/create-agent-definition-registry.ts';
@@ -96,6 +96,35 @@ describe('agent definition routes', () => {
     const list = (await (await hub.request('GET', '/v1/agents')).json()) as AgentDefinitionList;
     expect(list).toEqual({ agents: [], problems: [] });
     expect((await hub.request('GET', '/v1/agents/coder')).status).toBe(404);
+  });
+
+  it('warns a registering runner about pairings the definitions do not back', async () => {
+    const agentDefinitions = createAgentDefinitionRegistry({
+      source: createDirectoryAgentSource({ directory }),
+    });
+    hub = await createTestHub({ agentDefinitions });
+    const { token } = await hub.createRunner('runner-1');
+    const pairing = (agent: string) => ({ agent, offers: [{ name: 'code', weight: 1 }], healthChecks: [] });
+    const response = await hub.request('POST', '/v1/runner/register', {
+      token,
+      body: { capabilities: ['executor:shell'], slots: 1, agents: [pairing('coder'), pairing('ghost')] },
+    });
+    expect(response.status).toBe(200);
+    const { warnings } = (await response.json()) as RunnerRegistered;
+    expect(warnings).toEqual([
+      'pairing "coder": the agent runs the claude-code executor, which this runner does not offer (executor:claude-code), so it will get no tasks',
+      'pairing "ghost": the hub has no agent definition of that name (it has coder); its tasks run without one, one at a time',
+    ]);
+    // A pairing the definitions back draws no warning.
+    const fine = await hub.request('POST', '/v1/runner/register', {
+      token,
+      body: {
+        capabilities: ['executor:shell', 'executor:claude-code'],
+        slots: 1,
+        agents: [pairing('coder')],
+      },
+    });
+    expect(((await fine.json()) as RunnerRegistered).warnings).toBeUndefined();
   });
 });
 

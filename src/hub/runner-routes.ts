@@ -19,8 +19,9 @@ import { createSecretToken } from '../core/ids.ts';
 import { parseInput } from '../core/parse-input.ts';
 import { isActiveAttemptState } from '../core/task-state.ts';
 import type { DependencyHealth } from '../core/fleet-types.ts';
-import type { RunnerStatus } from '../core/types.ts';
+import type { Runner, RunnerStatus } from '../core/types.ts';
 import type { Store } from '../store/store.ts';
+import type { AgentDefinitionRegistry } from './agent-definitions/create-agent-definition-registry.ts';
 import { createBearerTokenCheck, hashToken } from './auth.ts';
 import { requireRunner } from './authorize.ts';
 import { claimForRunner } from './claim-for-runner.ts';
@@ -105,9 +106,13 @@ export function registerRunnerRoutes(app: Hono<HubEnv>, dependencies: HubDepende
       });
     }
     dependencies.fleetView.invalidate();
+    const warnings = await pairingWarnings(registered, dependencies.agentDefinitions);
+    if (warnings.length > 0)
+      logger.warn({ runnerId: runner.id, name: runner.name, warnings }, 'runner pairings');
     const answer: RunnerRegistered = {
       runner: registered,
       config: { leaseMs: config.leaseMs, heartbeatIntervalMs: config.heartbeatIntervalMs },
+      ...(warnings.length > 0 ? { warnings } : {}),
     };
     return c.json(answer);
   });
@@ -174,4 +179,34 @@ function presenceOf(
   dependencyHealth: readonly DependencyHealth[] | undefined,
 ): RunnerStatus {
   return status === 'online' && dependencyHealth?.some((check) => !check.healthy) ? 'degraded' : status;
+}
+
+/**
+ * What a runner should hear about its pairings: agents the hub has no definition of (when it has
+ * definitions at all), and agents whose executor the runner does not offer, which would never get a task.
+ */
+async function pairingWarnings(
+  runner: Runner,
+  registry: AgentDefinitionRegistry | undefined,
+): Promise<string[]> {
+  if (!registry || runner.agents.length === 0) return [];
+  const definitions = await registry.list();
+  const known = definitions.map((entry) => entry.definition.name);
+  const warnings: string[] = [];
+  for (const { agent } of runner.agents) {
+    const entry = definitions.find((candidate) => candidate.definition.name === agent);
+    if (!entry) {
+      warnings.push(
+        `pairing "${agent}": the hub has no agent definition of that name (it has ${known.length > 0 ? known.join(', ') : 'none'}); its tasks run without one, one at a time`,
+      );
+      continue;
+    }
+    const executor = `executor:${entry.definition.type}`;
+    if (!runner.capabilities.includes(executor)) {
+      warnings.push(
+        `pairing "${agent}": the agent runs the ${entry.definition.type} executor, which this runner does not offer (${executor}), so it will get no tasks`,
+      );
+    }
+  }
+  return warnings;
 }

@@ -195,6 +195,7 @@ export async function startRunner(options: StartRunnerOptions): Promise<RunningR
   const runnerId = registered.runner.id;
   const config = registered.config;
   logger.info({ runnerId, capabilities, slots, hub: client.baseUrl }, 'runner registered');
+  for (const warning of registered.warnings ?? []) logger.warn({ runnerId }, warning);
 
   await recoverFromPreviousRun();
 

@@ -4,6 +4,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
+import type { Runner } from '../../core/types.ts';
 import { createLogger } from '../../hub/create-logger.ts';
 import { parseRunnerConfig } from '../../runner/runner-config.ts';
 import { runRunnerMain } from '../../runner/runner-main.ts';
@@ -157,9 +158,18 @@ export function registerRunnerCommands(program: Command): void {
       return;
     }
     const statusColor = { online: 'green', degraded: 'yellow', draining: 'yellow', offline: 'gray' } as const;
+    const withPairings = runners.some((item) => item.agents.length > 0 || item.dependencyHealth.length > 0);
     process.stdout.write(
       `${formatTable(
-        ['NAME', 'STATUS', 'BUSY', 'HEARTBEAT', 'HOST', 'CAPABILITIES'],
+        [
+          'NAME',
+          'STATUS',
+          'BUSY',
+          'HEARTBEAT',
+          'HOST',
+          'CAPABILITIES',
+          ...(withPairings ? ['AGENTS', 'CHECKS'] : []),
+        ],
         runners.map((item) => [
           item.name,
           paint(statusColor[item.status], item.status),
@@ -167,10 +177,30 @@ export function registerRunnerCommands(program: Command): void {
           formatAgo(item.lastHeartbeatAt),
           item.hostname ?? '-',
           item.capabilities.join(','),
+          ...(withPairings ? [describePairings(item), describeChecks(item)] : []),
         ]),
       )}\n`,
     );
   });
+}
+
+/** `gitops: deploy-service 0.9*` per pairing (`*` preferred), `;`-separated; `-` for none. */
+function describePairings(runner: Runner): string {
+  if (runner.agents.length === 0) return '-';
+  return runner.agents
+    .map(
+      (pairing) =>
+        `${pairing.agent}: ${pairing.offers.map((offer) => `${offer.name} ${offer.weight}${offer.preferred ? '*' : ''}`).join(', ')}`,
+    )
+    .join('; ');
+}
+
+/** `argo ok, dns FAILING` from the runner's last dependency health; `-` for none. */
+function describeChecks(runner: Runner): string {
+  if (runner.dependencyHealth.length === 0) return '-';
+  return runner.dependencyHealth
+    .map((check) => `${check.name} ${check.healthy ? paint('green', 'ok') : paint('red', 'FAILING')}`)
+    .join(', ');
 }
 
 function noRunnerToken(): CliError {
