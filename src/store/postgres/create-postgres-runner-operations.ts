@@ -62,6 +62,25 @@ export function createPostgresRunnerOperations(context: PostgresStoreContext): P
     ]);
   }
 
+  /**
+   * Sets `status` on the runners that `condition` ($1: the time `silentMs` ago) finds; answers how many.
+   * SKIP LOCKED: a runner being updated right now (its heartbeat) is not silent.
+   */
+  function markSilentRunners(condition: string, silentMs: number, status: RunnerStatus): Promise<number> {
+    return writer.write(async (scope) => {
+      const silent = await scope.client.query<RunnerRow>(
+        `SELECT * FROM runners WHERE ${condition} ORDER BY name FOR UPDATE SKIP LOCKED`,
+        [scope.now - silentMs],
+      );
+      for (const row of silent) {
+        const next: RunnerRow = { ...row, status };
+        await updateRunner(scope, next);
+        addRunnerEvent(scope, next);
+      }
+      return silent.length;
+    });
+  }
+
   return {
     async createRunner(runner) {
       return writer.write(async (scope) => {
@@ -167,37 +186,15 @@ export function createPostgresRunnerOperations(context: PostgresStoreContext): P
     },
 
     async markStaleRunnersOffline(staleAfterMs) {
-      return writer.write(async (scope) => {
-        // SKIP LOCKED: a runner being updated right now (its heartbeat) is not stale.
-        const stale = await scope.client.query<RunnerRow>(
-          `SELECT * FROM runners WHERE status <> 'offline'
-            AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $1) ORDER BY name FOR UPDATE SKIP LOCKED`,
-          [scope.now - staleAfterMs],
-        );
-        for (const row of stale) {
-          const next: RunnerRow = { ...row, status: 'offline' };
-          await updateRunner(scope, next);
-          addRunnerEvent(scope, next);
-        }
-        return stale.length;
-      });
+      return markSilentRunners(
+        `status <> 'offline' AND (last_heartbeat_at IS NULL OR last_heartbeat_at < $1)`,
+        staleAfterMs,
+        'offline',
+      );
     },
 
     async markLateRunnersDegraded(lateAfterMs) {
-      return writer.write(async (scope) => {
-        // SKIP LOCKED, as above: a runner heartbeating right now is not late.
-        const late = await scope.client.query<RunnerRow>(
-          `SELECT * FROM runners WHERE status = 'online' AND last_heartbeat_at < $1
-            ORDER BY name FOR UPDATE SKIP LOCKED`,
-          [scope.now - lateAfterMs],
-        );
-        for (const row of late) {
-          const next: RunnerRow = { ...row, status: 'degraded' };
-          await updateRunner(scope, next);
-          addRunnerEvent(scope, next);
-        }
-        return late.length;
-      });
+      return markSilentRunners(`status = 'online' AND last_heartbeat_at < $1`, lateAfterMs, 'degraded');
     },
 
     async listRunners() {

@@ -43,6 +43,19 @@ export function createSqliteRunnerOperations(context: SqliteStoreContext): Sqlit
     return statement(sqliteStatements.countActiveAttemptsOfRunner).pluck().get(runnerId) as number;
   }
 
+  /** Sets `status` on the runners `select` finds silent for `silentMs`; answers how many. */
+  function markSilentRunners(select: string, silentMs: number, status: RunnerStatus): number {
+    return writer.write((scope) => {
+      const silent = statement(select).all(scope.now - silentMs) as RunnerRow[];
+      for (const row of silent) {
+        const next: RunnerRow = { ...row, status };
+        statement(sqliteStatements.updateRunner).run(next);
+        addRunnerEvent(scope, next);
+      }
+      return silent.length;
+    });
+  }
+
   return {
     async createRunner(runner) {
       return writer.write((scope) => {
@@ -124,31 +137,11 @@ export function createSqliteRunnerOperations(context: SqliteStoreContext): Sqlit
     },
 
     async markStaleRunnersOffline(staleAfterMs) {
-      return writer.write((scope) => {
-        const stale = statement(sqliteStatements.selectStaleRunners).all(
-          scope.now - staleAfterMs,
-        ) as RunnerRow[];
-        for (const row of stale) {
-          const next: RunnerRow = { ...row, status: 'offline' };
-          statement(sqliteStatements.updateRunner).run(next);
-          addRunnerEvent(scope, next);
-        }
-        return stale.length;
-      });
+      return markSilentRunners(sqliteStatements.selectStaleRunners, staleAfterMs, 'offline');
     },
 
     async markLateRunnersDegraded(lateAfterMs) {
-      return writer.write((scope) => {
-        const late = statement(sqliteStatements.selectLateRunners).all(
-          scope.now - lateAfterMs,
-        ) as RunnerRow[];
-        for (const row of late) {
-          const next: RunnerRow = { ...row, status: 'degraded' };
-          statement(sqliteStatements.updateRunner).run(next);
-          addRunnerEvent(scope, next);
-        }
-        return late.length;
-      });
+      return markSilentRunners(sqliteStatements.selectLateRunners, lateAfterMs, 'degraded');
     },
 
     async listRunners() {
