@@ -43,6 +43,7 @@
 import { dependencyHealthListSchema, runnerAgentPairingsSchema } from './runner-pairing-schema.ts';
 import { z } from 'zod';
 import type { AgentDefinition, AgentDefinitionProblem } from './agent-definition.ts';
+import type { ClaimedAgent } from './claimed-agent.ts';
 import type { FieldIssue, WarrenErrorCode } from './errors.ts';
 import type { Scorecard } from './routing-score.ts';
 import type { EndpointHealth, ModelAssignment, ModelEndpoint } from './model-endpoints.ts';
@@ -245,6 +246,11 @@ export interface ClaimedWork {
   leaseToken: string;
   /** For a task with a model selector: the model it runs on, chosen among the endpoints up at claim time. */
   model?: ModelAssignment;
+  /**
+   * The hub's definition of the agent the attempt was assigned to (`attempt.agent`), with its skills
+   * loaded; absent when the attempt has no agent or the hub has no definition of that name.
+   */
+  agent?: ClaimedAgent;
 }
 
 /** Settings the hub hands a runner at registration. */

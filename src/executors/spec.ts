@@ -5,6 +5,7 @@
  * Optional features are optional methods: an executor that cannot resume a session simply has no
  * `resume`. The runner checks for a method before using it.
  */
+import type { ClaimedAgent } from '../core/claimed-agent.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ModelAssignment } from '../core/model-endpoints.ts';
 import type { Task, VerificationRound } from '../core/types.ts';
@@ -96,6 +97,18 @@ export interface ExecutorContext {
    * Only grants the task holds are present. Executors hand each tool server only what its grants allow.
    */
   grantSecrets?: GrantSecrets;
+  /**
+   * The hub's definition of the agent this attempt runs as, with its skills (docs/agents.md). Its
+   * description and skills go into the task prompt; the agent loop honours `behavior.max_iterations` and
+   * `brain.temperature`. Absent when the attempt has no agent definition.
+   */
+  agent?: ClaimedAgent;
+  /**
+   * Absolute path of the directory, outside the worktree, holding the agent's skills as files
+   * (`<dir>/<skill>/SKILL.md`, `<dir>/<skill>/scripts/...`); also `WARREN_SKILLS_DIR` in `env`. Only when
+   * the agent has skills. Removed with the attempt.
+   */
+  agentSkillsDir?: string;
   /** Tells the runner the executor is alive, with an optional progress message. */
   heartbeat(progress?: string): void;
   /** Emits a normalised event. */

@@ -1,9 +1,12 @@
 /**
  * The prompts every model-driven executor (the agent loop, CLI agents) builds from a task: the task message
- * (instructions, success criteria, optionally the repository layout) and the corrective message of a
- * verify-fix round (the failing criteria with their output, and what already passed).
+ * (instructions, success criteria, the agent definition and its skills, optionally the repository layout)
+ * and the corrective message of a verify-fix round (the failing criteria with their output, and what
+ * already passed).
  */
+import type { ClaimedAgent } from '../core/claimed-agent.ts';
 import type { Task, VerificationRound } from '../core/types.ts';
+import { buildAgentContextPrompt } from './agent-context-prompt.ts';
 
 // why: a layout beyond a few hundred paths costs many tokens and adds little; the agent can list and
 // search for the rest.
@@ -11,8 +14,17 @@ const maxLayoutEntries = 300;
 // why: the tail of a failing command holds the assertion and the stack; 8 000 characters is plenty.
 const maxFeedbackOutputCharacters = 8_000;
 
-/** The first user message: what to do, how it will be checked, and (given `trackedFiles`) what the repository holds. */
-export function buildTaskPrompt(task: Task, trackedFiles?: string[]): string {
+/** The attempt's agent definition and where its skills lie (`ExecutorContext.agent`, `agentSkillsDir`). */
+export interface TaskPromptAgent {
+  agent?: ClaimedAgent;
+  agentSkillsDir?: string;
+}
+
+/**
+ * The first user message: what to do, how it will be checked, the agent it runs as and its skills (given
+ * `agent.agent`, see `agent-context-prompt.ts`), and (given `trackedFiles`) what the repository holds.
+ */
+export function buildTaskPrompt(task: Task, trackedFiles?: string[], agent: TaskPromptAgent = {}): string {
   const sections = [`# Task: ${task.title}`];
   sections.push(task.instructions.trim() ? task.instructions.trim() : '(no further instructions)');
   if (task.successCriteria.length > 0) {
@@ -24,6 +36,7 @@ export function buildTaskPrompt(task: Task, trackedFiles?: string[]): string {
       `## Success criteria\nWarren checks these after you finish; all must pass.\n${criteria.join('\n')}`,
     );
   }
+  if (agent.agent !== undefined) sections.push(buildAgentContextPrompt(agent.agent, agent.agentSkillsDir));
   // CLI agents explore the repository with their own tools; only the agent loop is given the layout.
   if (trackedFiles === undefined) return sections.join('\n\n');
   const shown = trackedFiles.slice(0, maxLayoutEntries);

@@ -11,6 +11,7 @@ import type { Claim, ClaimCandidate, Store } from '../store/store.ts';
 import { chooseAssignments, type RoutingRecord } from './choose-assignments.ts';
 import type { FleetSnapshot } from './fleet-view.ts';
 import type { AvailableModels } from './endpoint-health.ts';
+import { claimedAgentOf } from './claimed-agent-of.ts';
 import type { ClaimWaitOptions } from './claim-waiters.ts';
 import type { HubDependencies } from './hub-dependencies.ts';
 
@@ -57,6 +58,7 @@ export async function claimForRunner(
     | 'fleetView'
     | 'agentDefinitions'
     | 'laneFairness'
+    | 'logger'
   >,
   runnerId: string,
   { limit, waitMs, signal }: ClaimForRunnerOptions,
@@ -110,9 +112,10 @@ async function claimRouted(
     fleetView,
     agentDefinitions,
     laneFairness,
+    logger,
   }: Pick<
     HubDependencies,
-    'store' | 'config' | 'endpointHealth' | 'fleetView' | 'agentDefinitions' | 'laneFairness'
+    'store' | 'config' | 'endpointHealth' | 'fleetView' | 'agentDefinitions' | 'laneFairness' | 'logger'
   >,
   runner: Runner,
   room: number,
@@ -164,7 +167,40 @@ async function claimRouted(
   await recordProbes(store, snapshot, claimed, now);
   laneFairness.noteClaimed(claimed.map((claim) => claim.task.lane));
   if (claimed.length > 0) fleetView.noteClaimed(runner.id, claimed.length);
-  return { claims: claimed.map((claim) => withModel(claim, models)), deferred };
+  const claims = claimed.map((claim) => withModel(claim, models));
+  return {
+    claims: agentDefinitions === undefined ? claims : await withAgents(claims, agentDefinitions, logger),
+    deferred,
+  };
+}
+
+/**
+ * The claims, each whose attempt has an agent with that agent's definition and skills (see
+ * `claimedAgentOf`). Never throws: the leases are taken, so a claim is never lost over its agent.
+ */
+async function withAgents(
+  claims: ClaimedWork[],
+  registry: NonNullable<HubDependencies['agentDefinitions']>,
+  logger: HubDependencies['logger'],
+): Promise<ClaimedWork[]> {
+  // why: the common claim has no agent; it costs one property read per claim and no await.
+  if (!claims.some((claim) => claim.attempt.agent !== undefined)) return claims;
+  return Promise.all(
+    claims.map(async (claim): Promise<ClaimedWork> => {
+      const name = claim.attempt.agent;
+      if (name === undefined) return claim;
+      try {
+        const agent = await claimedAgentOf(registry, name, logger);
+        return agent === undefined ? claim : { ...claim, agent };
+      } catch (error) {
+        logger.error(
+          { agent: name, attemptId: claim.attempt.id, err: error },
+          "could not attach the agent's definition to a claim; the attempt goes without it",
+        );
+        return claim;
+      }
+    }),
+  );
 }
 
 /** Marks the breakers whose half-open probe a claim just took. */

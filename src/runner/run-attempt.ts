@@ -3,9 +3,11 @@ import path from 'node:path';
 import type { HubClient } from '../client/hub-client.ts';
 import type { ClaimedWork, RunnerConfig } from '../core/api.ts';
 import { branchNameFor } from '../core/branch-name.ts';
+import { effectiveGrants } from '../core/claimed-agent.ts';
 import { formatIssues, LeaseLostError } from '../core/errors.ts';
 import type { Logger } from '../core/logger.ts';
 import type { AttemptError, TaskResult, VerificationRound } from '../core/types.ts';
+import { SKILLS_DIR_ENV } from '../executors/agent-context-prompt.ts';
 import type { ExecutorRegistry } from '../executors/registry.ts';
 import type { ExecutorContext, ExecutorEvent, ExecutorResult, GrantSecrets } from '../executors/spec.ts';
 import {
@@ -28,6 +30,7 @@ import { createUsageReporter } from './create-usage-reporter.ts';
 import { removeAttemptWorktree } from './remove-attempt-worktree.ts';
 import type { HeldAttemptRecord, RunnerStateFile } from './runner-state-file.ts';
 import { verifyCriteria } from './verify-criteria.ts';
+import { writeAgentSkills } from './write-agent-skills.ts';
 import { describeProcessGroup, type ProcessGroupRecord } from './process-groups.ts';
 
 /** Where a runner keeps its files. */
@@ -36,7 +39,10 @@ export interface RunnerDirectories {
   mirrors: string;
   /** One worktree per attempt: `<worktrees>/<attempt id>`. */
   worktrees: string;
-  /** Scratch space per attempt (its HOME and TMPDIR): `<scratch>/<attempt id>`. */
+  /**
+   * Scratch space per attempt (its HOME and TMPDIR, and the agent's skills in `skills/`):
+   * `<scratch>/<attempt id>`.
+   */
   scratch: string;
 }
 
@@ -55,7 +61,8 @@ export interface RunAttemptOptions {
   env?: Record<string, string>;
   /**
    * Secrets by grant (`{ 'github:read': { GITHUB_TOKEN: '…' } }`). A task gets the variables of the grants
-   * it holds, in its environment and for the tool servers whose grants allow them; nothing else.
+   * it holds, in its environment and for the tool servers whose grants allow them; nothing else. With an
+   * agent definition that lists grants, only the grants both the task and the definition hold count.
    */
   grantSecrets?: GrantSecrets;
   /** How long a failed attempt's worktree is kept for inspection; 0 removes it at once. */
@@ -350,9 +357,36 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       LANG: process.env.LANG ?? 'C.UTF-8',
       ...options.env,
     };
-    // Credentials reach the executor only through the task's grants (see RunAttemptOptions.grantSecrets).
-    const grantSecrets = secretsForGrants(task.grants, options.grantSecrets ?? {});
+    // Credentials reach the executor only through the task's grants (see RunAttemptOptions.grantSecrets),
+    // narrowed to the agent definition's grants when it lists any.
+    const agent = work.agent;
+    const grants = effectiveGrants(task.grants, agent);
+    const withheld = task.grants.filter((grant) => !grants.includes(grant));
+    if (agent && withheld.length > 0) {
+      log.system(
+        `agent ${agent.name} does not grant ${withheld.join(', ')}; the task runs without ${withheld.length === 1 ? 'it' : 'them'}`,
+      );
+    }
+    const grantSecrets = secretsForGrants(grants, options.grantSecrets ?? {});
     for (const variables of Object.values(grantSecrets)) Object.assign(env, variables);
+    // The executor sees the grants it holds, so its tool servers ask for no more than that.
+    const executorTask = withheld.length > 0 ? { ...task, grants } : task;
+
+    // The agent's skills, as files outside the worktree; removed with the scratch space.
+    let agentSkillsDir: string | undefined;
+    if (agent && agent.skills.length > 0) {
+      agentSkillsDir = path.join(scratchPath, 'skills');
+      const written = await writeAgentSkills(agentSkillsDir, agent.skills, logger);
+      env[SKILLS_DIR_ENV] = agentSkillsDir;
+      log.system(
+        `agent ${agent.name}: ${agent.skills.length} skill${agent.skills.length === 1 ? '' : 's'} (${agent.skills.map((skill) => skill.name).join(', ')}) in ${agentSkillsDir}, ${written.files} file${written.files === 1 ? '' : 's'}${written.skipped > 0 ? `, ${written.skipped} left out` : ''}`,
+      );
+    }
+    for (const unloaded of agent?.unloadedSkills ?? []) {
+      log.system(
+        `agent ${agent?.name}: skill ${unloaded.name} could not be loaded by the hub: ${unloaded.reason}`,
+      );
+    }
 
     progress = `running ${executor.name}`;
     // why: send narration first so watchers see it before the phase change it led to.
@@ -369,7 +403,7 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
     log.system(`running ${executor.name}`);
     startTaskTimer();
     const context: ExecutorContext = {
-      task,
+      task: executorTask,
       attempt: { id: attemptId, number: attempt.number },
       worktreePath: worktree.path,
       abortSignal: controller.signal,
@@ -383,6 +417,8 @@ export function runAttempt(options: RunAttemptOptions): AttemptRun {
       logger: logger.child({ executor: executor.name }),
       ...(work.model ? { model: work.model } : {}),
       grantSecrets,
+      ...(agent ? { agent } : {}),
+      ...(agentSkillsDir === undefined ? {} : { agentSkillsDir }),
     };
     const executorResult = await runExecutor(executor.name, () => executor.run(context));
     if (interruption) return interrupted();

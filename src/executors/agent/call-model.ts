@@ -70,6 +70,8 @@ export interface CallModelOptions {
   messages: ConversationMessage[];
   tools: ModelTool[];
   maxOutputTokens: number;
+  /** Sampling temperature; the provider's default when absent. */
+  temperature?: number;
   abortSignal: AbortSignal;
   retry: ModelRetryOptions;
   onTextDelta(text: string): void;
@@ -130,6 +132,7 @@ async function streamOnce(options: CallModelOptions): Promise<StreamAttempt> {
       tools: options.tools,
       toolChoice: { type: 'auto' },
       maxOutputTokens: options.maxOutputTokens,
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       abortSignal: options.abortSignal,
     });
     const reader = stream.getReader();

@@ -12,6 +12,7 @@ import {
   type ModelScript,
   type ScriptedModelServer,
 } from '../../../test/support/scripted-model-server/index.ts';
+import type { ClaimedAgent } from '../../core/claimed-agent.ts';
 import type { ModelAssignment } from '../../core/model-endpoints.ts';
 import type { TaskSpecInput, VerificationRound } from '../../core/types.ts';
 import { runProcess } from '../run-process.ts';
@@ -388,6 +389,48 @@ describe('the agent executor against the scripted model server', () => {
     const ungranted = JSON.parse(lastToolResult(server!.requests[2]!)!.output) as { names: string[] };
     expect(ungranted.names).not.toContain('GITHUB_TOKEN');
     for (const request of server!.requests) expect(allText(request)).not.toContain(secretToken);
+  });
+
+  it("honours the hub's agent definition: max_iterations caps the steps, temperature is sent, skills are in the task", async () => {
+    const model = await serve([
+      { toolCalls: [{ name: 'read_file', input: { path: 'math.js' } }], repeat: true },
+    ]);
+    const agent: ClaimedAgent = {
+      name: 'careful',
+      type: 'agent',
+      description: 'Fixes arithmetic.',
+      brain: { temperature: 0.3 },
+      behavior: { respond_to_mentions: false, max_iterations: 2 },
+      grants: [],
+      mcpServers: [],
+      skills: [
+        {
+          name: 'arithmetic',
+          instructionsFile: 'skills/arithmetic/SKILL.md',
+          instructions: 'Check signs twice.',
+          files: [],
+        },
+      ],
+    };
+    // why: a model the Anthropic SDK knows takes sampling parameters; it drops them for unknown Claude ids.
+    const known = { ...model, model: 'claude-sonnet-4-5' };
+    const result = await executor().run(contextFor(known, {}, { agent, agentSkillsDir: '/tmp/skills-dir' }));
+    // Without the cap the repeated call would run a third time and end as no-progress.
+    expect(result).toMatchObject({ status: 'failed', error: { kind: 'max-steps', retryable: true } });
+    expect(server!.requests).toHaveLength(2);
+    for (const request of server!.requests) {
+      expect((request.body as { temperature?: number }).temperature).toBe(0.3);
+    }
+    const first = allText(server!.requests[0]!);
+    expect(first).toContain('You are working as agent "careful": Fixes arithmetic.');
+    expect(first).toContain('Check signs twice.');
+    expect(first).toContain('Folder: /tmp/skills-dir/arithmetic');
+  });
+
+  it('sends no temperature without an agent definition', async () => {
+    const model = await serve([{ text: 'done' }]);
+    await executor().run(contextFor({ ...model, model: 'claude-sonnet-4-5' }));
+    expect(server!.requests[0]!.body).not.toHaveProperty('temperature');
   });
 
   it('refuses unknown agent definitions and bad executor input, naming the field', () => {

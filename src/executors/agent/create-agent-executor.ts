@@ -164,7 +164,7 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
       } else {
         const files = await listTrackedFiles(context);
         messages.push({ role: 'system', content: redact(buildSystemPrompt(definition.systemPrompt)) });
-        messages.push(userMessage(redact(buildTaskPrompt(context.task, files))));
+        messages.push(userMessage(redact(buildTaskPrompt(context.task, files, context))));
       }
       const spentThisAttempt = session?.usage ?? { inputTokens: 0, outputTokens: 0, costUsd: 0 };
       const budgets = [
@@ -188,7 +188,13 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
           : []),
       ];
       const wallTimeMs = Math.min(definition.maxWallTimeMs ?? context.timeoutMs, context.timeoutMs);
-      const maxSteps = Math.min(input.maxSteps ?? definition.maxSteps, definition.maxSteps);
+      // The hub's agent definition (`behavior.max_iterations`) caps the steps further, never raises them.
+      const maxSteps = Math.min(
+        input.maxSteps ?? definition.maxSteps,
+        definition.maxSteps,
+        context.agent?.behavior?.max_iterations ?? Number.POSITIVE_INFINITY,
+      );
+      const temperature = context.agent?.brain?.temperature;
       const stepsSoFar = session?.steps ?? 0;
       const loop = await runAgentLoop({
         model: built.model,
@@ -210,6 +216,7 @@ export function createAgentExecutor(options: AgentExecutorOptions = {}): Executo
           maxStepsWithoutProgress: definition.maxStepsWithoutProgress,
         },
         retry,
+        ...(temperature === undefined ? {} : { temperature }),
         emit: (event) => context.emit(event),
         redact,
         firstStep: stepsSoFar + 1,

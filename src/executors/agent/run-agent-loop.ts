@@ -52,6 +52,8 @@ export interface AgentLoopOptions {
   toolContext: AgentToolContext;
   limits: AgentLoopLimits;
   retry: ModelRetryOptions;
+  /** Sampling temperature of every call (the agent's `brain.temperature`); the model's default without it. */
+  temperature?: number;
   emit(event: ExecutorEvent): void;
   /** Removes secret values from text before it reaches the model, a log or an event. */
   redact(text: string): string;
@@ -127,6 +129,7 @@ export async function runAgentLoop(options: AgentLoopOptions): Promise<AgentLoop
       maxOutputTokens: allowance.maxOutputTokens,
       abortSignal: options.toolContext.abortSignal,
       retry: options.retry,
+      ...(options.temperature === undefined ? {} : { temperature: options.temperature }),
       onTextDelta: (text) => options.emit({ type: 'text-delta', text: options.redact(text) }),
       onRetry: ({ retry, delayMs, reason }) => {
         const message = `model call retry ${retry} in ${delayMs} ms: ${reason}`;

@@ -1,6 +1,7 @@
 /**
  * The prompt a CLI agent is started with: Warren's working rules for unattended runs, then the task
- * (instructions and success criteria); in a fix round, the failed verification's evidence.
+ * (instructions, success criteria, the agent definition and its skills); in a fix round, the failed
+ * verification's evidence.
  */
 import type { ExecutorContext } from '../spec.ts';
 import { buildFeedbackPrompt, buildTaskPrompt } from '../task-prompt.ts';
@@ -23,7 +24,7 @@ export function buildCliAgentPrompt(context: ExecutorContext, continuesSession: 
     ? buildFeedbackPrompt(context.feedback, context.regressedCriteria)
     : undefined;
   if (feedback !== undefined && continuesSession) return feedback;
-  const parts = [workingRules, buildTaskPrompt(context.task)];
+  const parts = [workingRules, buildTaskPrompt(context.task, undefined, context)];
   if (feedback !== undefined) parts.push(`# An earlier run of this task failed verification\n\n${feedback}`);
   return parts.join('\n\n');
 }

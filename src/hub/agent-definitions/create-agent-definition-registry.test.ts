@@ -1,6 +1,7 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { waitFor } from '../../../test/support/wait-for.ts';
 import { NotFoundError } from '../../core/errors.ts';
 import {
   createGitSandbox,
@@ -317,6 +318,25 @@ describe('agent definitions from a Git repository', () => {
     await registry.refresh();
     expect(counted.opens()).toBe(2);
     expect(registry.limitsOf('coder')).toEqual({ type: 'claude-code', maxActive: 3 });
+  });
+
+  it('hands out the cached definition without waiting, for the claim path, refreshing in the background', async () => {
+    const counted = countingSource(gitSource());
+    const registry = registryOf(counted.source);
+    expect(registry.cached('coder')).toBeUndefined();
+    await registry.refresh();
+    const head = await sandbox.git(repo, ['rev-parse', 'HEAD']);
+    expect(registry.cached('coder')).toMatchObject({ revision: head, definition: { max_active: 1 } });
+    expect(registry.cached('nobody')).toBeUndefined();
+
+    await sandbox.commitFiles(repo, { 'agents/coder.yaml': definition('coder', { max_active: '3' }) });
+    advance(60);
+    // Expired: the cached version answers at once, and a refresh starts behind it.
+    expect(registry.cached('coder')?.definition.max_active).toBe(1);
+    await waitFor('the background refresh', () => registry.cached('coder')?.definition.max_active === 3, {
+      timeoutMs: 10_000,
+    });
+    expect(counted.opens()).toBe(2);
   });
 
   it('runs at most one refresh at a time however many callers find the cache expired', async () => {

@@ -65,6 +65,12 @@ export interface AgentDefinitionRegistry {
    * in the background and the cached version answers meanwhile.
    */
   limitsOf(name: string): AgentDefinitionLimits | undefined;
+  /**
+   * The cached definition `name`, at once and without I/O, as {@link AgentDefinitionRegistry.limitsOf}
+   * (a refresh is started in the background when it has expired); for the claim path, which must not wait
+   * for a fetch. Undefined when no definition of that name is loaded.
+   */
+  cached(name: string): AgentDefinitionEntry | undefined;
   /** The rejected files (file, field, reason) of the last read, and a failed read of the source. */
   problems(): AgentDefinitionProblem[];
   /** The source, the commit in use, when it was read and when it is read next. */
@@ -267,6 +273,20 @@ export function createAgentDefinitionRegistry(
     return tree;
   }
 
+  /** The cached entry `name`, starting a background refresh when it (or the registry) is due. */
+  function cachedEntry(name: string): Entry | undefined {
+    const now = clock();
+    const entry = entries.get(name);
+    const due = entry === undefined ? now >= dueAtMs() : entry.expiresAtMs <= now && mayRetry(now);
+    if (due) {
+      // A refresh records its own failures; anything else thrown is a bug worth a log line, not a crash.
+      startRefresh(false).catch((error: unknown) => {
+        logger.error({ source: source.label, err: error }, 'refreshing agent definitions failed');
+      });
+    }
+    return entry;
+  }
+
   const toEntry = (entry: Entry): AgentDefinitionEntry => ({
     definition: entry.definition,
     file: entry.file,
@@ -292,18 +312,14 @@ export function createAgentDefinitionRegistry(
       return entry === undefined ? undefined : toEntry(entry);
     },
     limitsOf(name) {
-      const now = clock();
-      const entry = entries.get(name);
-      const due = entry === undefined ? now >= dueAtMs() : entry.expiresAtMs <= now && mayRetry(now);
-      if (due) {
-        // A refresh records its own failures; anything else thrown is a bug worth a log line, not a crash.
-        startRefresh(false).catch((error: unknown) => {
-          logger.error({ source: source.label, err: error }, 'refreshing agent definitions failed');
-        });
-      }
+      const entry = cachedEntry(name);
       return entry === undefined
         ? undefined
         : { type: entry.definition.type, maxActive: entry.definition.max_active };
+    },
+    cached(name) {
+      const entry = cachedEntry(name);
+      return entry === undefined ? undefined : toEntry(entry);
     },
     problems,
     status() {
