@@ -3,6 +3,7 @@ import {
   breakerAfterOutcome,
   breakerAfterProbeClaimed,
   breakerAfterProbeLost,
+  breakerAfterProbeReserved,
   breakerGate,
   breakerKey,
   breakerRecordSchema,
@@ -106,6 +107,50 @@ describe('breakerGate', () => {
     const record = opened();
     expect(breakerAfterProbeClaimed(record, 'att_probe', start + 1_000)).toBeUndefined();
     expect(breakerAfterProbeClaimed(newBreaker(key, start), 'att_probe', start)).toBeUndefined();
+  });
+});
+
+describe('probe reservations', () => {
+  it('let exactly one of two schedulers reserve the probe, and the claim take it over', () => {
+    const record = opened();
+    const later = Date.parse(record.openUntil!);
+    const reserved = breakerAfterProbeReserved(record, 'hub-a:tsk_1', later, 30_000)!;
+    expect(reserved).toMatchObject({ state: 'half-open', probeAttemptId: 'hub-a:tsk_1' });
+    expect(breakerGate(reserved, later + 1)).toEqual({ state: 'half-open', admits: 'none' });
+    // The other scheduler, deciding from the same stale view, is refused; the same one again is not.
+    expect(breakerAfterProbeReserved(reserved, 'hub-b:tsk_1', later + 1, 30_000)).toBeUndefined();
+    expect(breakerAfterProbeReserved(reserved, 'hub-a:tsk_1', later + 1, 30_000)).toBe(reserved);
+    expect(breakerAfterProbeClaimed(reserved, 'att_b', later + 2)).toBeUndefined();
+
+    const claimed = breakerAfterProbeClaimed(reserved, 'att_a', later + 2, 'hub-a:tsk_1')!;
+    expect(claimed).toMatchObject({ state: 'half-open', probeAttemptId: 'att_a' });
+    expect(claimed).not.toHaveProperty('probeReservedUntil');
+    // The probe runs as long as it runs: no lapse once it is an attempt.
+    expect(breakerGate(claimed, later + 3_600_000)).toEqual({ state: 'half-open', admits: 'none' });
+  });
+
+  it('are released when the claim took nothing, and lapse when nobody confirms them', () => {
+    const record = opened();
+    const later = Date.parse(record.openUntil!);
+    const reserved = breakerAfterProbeReserved(record, 'hub-a:tsk_1', later, 30_000)!;
+    const released = breakerAfterProbeLost(reserved, 'hub-a:tsk_1', later + 5);
+    expect(released).not.toHaveProperty('probeAttemptId');
+    expect(released).not.toHaveProperty('probeReservedUntil');
+    expect(breakerGate(released, later + 5)).toEqual({ state: 'half-open', admits: 'probe' });
+
+    // A reservation whose hub died before claiming lapses at its time: another probe may go.
+    expect(breakerGate(reserved, later + 29_999).admits).toBe('none');
+    expect(breakerGate(reserved, later + 30_000).admits).toBe('probe');
+    expect(describeBreaker(reserved, later + 1)).toMatch(/^half-open: probe reserved by a claim under way/);
+    const retaken = breakerAfterProbeReserved(reserved, 'hub-b:tsk_2', later + 30_000, 30_000)!;
+    expect(retaken.probeAttemptId).toBe('hub-b:tsk_2');
+    // The late claim of the first reservation no longer finds it.
+    expect(breakerAfterProbeClaimed(retaken, 'att_a', later + 30_001, 'hub-a:tsk_1')).toBeUndefined();
+  });
+
+  it('refuse a reservation while open or closed', () => {
+    expect(breakerAfterProbeReserved(opened(), 'r', start + 1_000, 30_000)).toBeUndefined();
+    expect(breakerAfterProbeReserved(newBreaker(key, start), 'r', start, 30_000)).toBeUndefined();
   });
 });
 

@@ -6,6 +6,11 @@
  * half-open ──(probe fails)──▶ open again, backoff doubled up to maxBackoffMs
  * half-open ──(probe cancelled: breakerAfterProbeLost)──▶ half-open without a probe, backoff unchanged
  *
+ * A scheduler reserves the probe before it claims the task (`breakerAfterProbeReserved`, a compare-and-set in
+ * the store), so two hubs deciding at once cannot both send one; the claim then turns the reservation into
+ * the attempt (`breakerAfterProbeClaimed`), or it is released (`breakerAfterProbeLost`). A reservation that is
+ * neither (its hub died in between) lapses at `probeReservedUntil`.
+ *
  * Only the probe's outcome moves an open or half-open breaker. Outcomes of other attempts ("stragglers" that
  * started before the breaker opened) change nothing but the failure count, which is kept for information.
  * A lost attempt (crashed runner, expired lease) is a failure: report it with `breakerAfterOutcome`. Only a
@@ -56,8 +61,10 @@ export interface BreakerRecord {
   openedAt?: string;
   /** Until when the current or last opening admits nothing. */
   openUntil?: string;
-  /** The one attempt a half-open breaker let through, while it runs. */
+  /** The one attempt a half-open breaker let through, while it runs (or a scheduler's reservation). */
   probeAttemptId?: string;
+  /** Set while `probeAttemptId` is a reservation, not yet an attempt: when it lapses if not claimed. */
+  probeReservedUntil?: string;
   /** When the record last changed. */
   updatedAt: string;
 }
@@ -71,6 +78,7 @@ export const breakerRecordSchema: z.ZodType<BreakerRecord> = z.object({
   openedAt: z.iso.datetime().optional(),
   openUntil: z.iso.datetime().optional(),
   probeAttemptId: z.string().min(1).optional(),
+  probeReservedUntil: z.iso.datetime().optional(),
   updatedAt: z.iso.datetime(),
 });
 
@@ -118,7 +126,10 @@ export function newBreaker(
  */
 export function breakerGate(record: BreakerRecord | undefined, now: number): BreakerGate {
   if (record === undefined || record.state === 'closed') return { state: 'closed', admits: 'any' };
-  if (record.probeAttemptId !== undefined) return { state: 'half-open', admits: 'none' };
+  if (record.probeAttemptId !== undefined) {
+    const lapsed = record.probeReservedUntil !== undefined && now >= Date.parse(record.probeReservedUntil);
+    return { state: 'half-open', admits: lapsed ? 'probe' : 'none' };
+  }
   if (record.state === 'open' && record.openUntil !== undefined && now < Date.parse(record.openUntil)) {
     return { state: 'open', admits: 'none', retryAt: record.openUntil };
   }
@@ -126,20 +137,56 @@ export function breakerGate(record: BreakerRecord | undefined, now: number): Bre
 }
 
 /**
- * The record once `attemptId` has been let through as the half-open breaker's one probe; undefined when the
- * gate does not admit a probe at `now` (it is closed, still open, or another probe is in flight), which
- * means the caller's view is stale and the choice should be made again. Claiming the same probe twice
- * returns the record unchanged. Store the result in the same transaction as the claim, compare-and-set on
- * `updatedAt`, so that two schedulers cannot both send a probe.
+ * The record once a scheduler has reserved the half-open breaker's one probe as `reservation` (a name of the
+ * claim under way) until `now + holdMs`; undefined when the gate does not admit a probe at `now` (closed,
+ * still open, or another probe or reservation in flight): the scheduler must not send the task. Reserving
+ * again under the same name returns the record unchanged. Store it with `Store.updateBreaker`, which
+ * applies it under the row's lock.
+ */
+export function breakerAfterProbeReserved(
+  record: BreakerRecord,
+  reservation: string,
+  now: number,
+  holdMs: number,
+): BreakerRecord | undefined {
+  if (record.probeAttemptId === reservation && record.probeReservedUntil !== undefined) return record;
+  if (breakerGate(record, now).admits !== 'probe') return undefined;
+  return {
+    ...withoutProbe(record),
+    state: 'half-open',
+    probeAttemptId: reservation,
+    probeReservedUntil: new Date(now + holdMs).toISOString(),
+    updatedAt: new Date(now).toISOString(),
+  };
+}
+
+/**
+ * The record once `attemptId` has been let through as the half-open breaker's one probe, taking over the
+ * scheduler's `reservation` when given (lapsed or not, as long as nobody replaced it); undefined when there
+ * is no such reservation and the gate does not admit a probe at `now`, which means the caller's view is
+ * stale. Claiming the same probe twice returns the record unchanged.
  */
 export function breakerAfterProbeClaimed(
   record: BreakerRecord,
   attemptId: string,
   now: number,
+  reservation?: string,
 ): BreakerRecord | undefined {
   if (record.probeAttemptId === attemptId && record.state === 'half-open') return record;
-  if (breakerGate(record, now).admits !== 'probe') return undefined;
-  return { ...record, state: 'half-open', probeAttemptId: attemptId, updatedAt: new Date(now).toISOString() };
+  const reserved = reservation !== undefined && record.probeAttemptId === reservation;
+  if (!reserved && breakerGate(record, now).admits !== 'probe') return undefined;
+  return {
+    ...withoutProbe(record),
+    state: 'half-open',
+    probeAttemptId: attemptId,
+    updatedAt: new Date(now).toISOString(),
+  };
+}
+
+/** The record without its probe or reservation. */
+function withoutProbe(record: BreakerRecord): BreakerRecord {
+  const { probeAttemptId: _probe, probeReservedUntil: _until, ...rest } = record;
+  return rest;
 }
 
 /**
@@ -217,8 +264,7 @@ function openBreaker(
  */
 export function breakerAfterProbeLost(record: BreakerRecord, attemptId: string, now: number): BreakerRecord {
   if (record.probeAttemptId !== attemptId) return record;
-  const { probeAttemptId: _probe, ...rest } = record;
-  return { ...rest, state: 'half-open', updatedAt: new Date(now).toISOString() };
+  return { ...withoutProbe(record), state: 'half-open', updatedAt: new Date(now).toISOString() };
 }
 
 /**
@@ -233,7 +279,12 @@ export function describeBreaker(record: BreakerRecord | undefined, now: number):
   }
   const backoffSeconds = Math.round(record.backoffMs / 1000);
   const history = `${pluralFailures(record.consecutiveFailures)}, backoff ${backoffSeconds}s`;
-  if (record.probeAttemptId !== undefined) return `half-open: probe ${record.probeAttemptId} in flight`;
+  if (record.probeReservedUntil !== undefined && gate.admits === 'none') {
+    return `half-open: probe reserved by a claim under way (${record.probeAttemptId ?? 'unnamed'})`;
+  }
+  if (record.probeAttemptId !== undefined && record.probeReservedUntil === undefined) {
+    return `half-open: probe ${record.probeAttemptId} in flight`;
+  }
   if (gate.state === 'open' && gate.retryAt !== undefined) {
     return `open for ${formatDuration(Date.parse(gate.retryAt) - now)} more (${history})`;
   }

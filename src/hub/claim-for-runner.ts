@@ -5,9 +5,16 @@
 import type { ClaimedWork } from '../core/api.ts';
 import { modelProvidersOf } from '../core/executor-model-providers.ts';
 import { resolveModelAssignment } from '../core/model-assignment.ts';
-import { breakerAfterProbeClaimed, breakerGate, breakerKey } from '../core/circuit-breaker.ts';
+import {
+  breakerAfterProbeClaimed,
+  breakerAfterProbeLost,
+  breakerAfterProbeReserved,
+  breakerGate,
+  breakerKey,
+} from '../core/circuit-breaker.ts';
+import { candidateLabel } from '../core/routing-score.ts';
 import type { Runner } from '../core/types.ts';
-import type { Claim, ClaimCandidate, Store } from '../store/store.ts';
+import type { Claim, ClaimCandidate, Store, TaskAssignment } from '../store/store.ts';
 import { chooseAssignments, type RoutingRecord } from './choose-assignments.ts';
 import type { FleetSnapshot } from './fleet-view.ts';
 import type { AvailableModels } from './endpoint-health.ts';
@@ -154,7 +161,10 @@ async function claimRouted(
     now,
     maxDeferMs: config.fleet.maxDeferMs,
   });
-  if (assignments.length === 0) return { claims: [], deferred };
+  const probes = await reserveProbes(store, snapshot, runner.id, assignments, now);
+  const admitted = assignments.filter((assignment) => !probes.refused.has(assignment.taskId));
+  const left = deferred + probes.refused.size;
+  if (admitted.length === 0) return { claims: [], deferred: left };
   const claimed = await store.claimTasks({
     runnerId: runner.id,
     capabilities,
@@ -162,15 +172,15 @@ async function claimRouted(
     leaseMs: config.leaseMs,
     // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
     maxActive: runner.slots,
-    assignments,
+    assignments: admitted,
   });
-  await recordProbes(store, snapshot, claimed, now);
+  await settleProbeReservations(store, probes.reserved, claimed, now);
   laneFairness.noteClaimed(claimed.map((claim) => claim.task.lane));
   if (claimed.length > 0) fleetView.noteClaimed(runner.id, claimed.length);
   const claims = claimed.map((claim) => withModel(claim, models));
   return {
     claims: agentDefinitions === undefined ? claims : await withAgents(claims, agentDefinitions, logger),
-    deferred,
+    deferred: left,
   };
 }
 
@@ -203,26 +213,84 @@ async function withAgents(
   );
 }
 
-/** Marks the breakers whose half-open probe a claim just took. */
-async function recordProbes(
+// why: a reservation covers only the claim transaction that follows it (milliseconds); if its hub dies in
+// between, the breaker lets another probe go after this long.
+const probeReservationMs = 10_000;
+
+/** A probe reserved on some breakers for the task of an assignment, under one name. */
+interface ProbeReservation {
+  name: string;
+  keys: string[];
+}
+
+/**
+ * Reserves, before the claim, the half-open breakers whose one probe an assignment is (its chosen card is a
+ * probe). An assignment whose reservation another claim holds (another hub, deciding from the same view, or
+ * an earlier assignment of this claim) is refused and left queued: a breaker lets exactly one probe through.
+ */
+async function reserveProbes(
   store: Store,
   snapshot: FleetSnapshot,
+  runnerId: string,
+  assignments: TaskAssignment[],
+  now: number,
+): Promise<{ reserved: Map<string, ProbeReservation>; refused: Set<string> }> {
+  const reserved = new Map<string, ProbeReservation>();
+  const refused = new Set<string>();
+  for (const assignment of assignments) {
+    const record = assignment.routing as unknown as RoutingRecord | undefined;
+    const chosen = record?.cards.find((card) => candidateLabel(card) === record.winner);
+    if (!chosen?.probe) continue;
+    const name = `reserved:${runnerId}:${assignment.taskId}`;
+    const keys = [
+      breakerKey('runner', runnerId),
+      ...(assignment.agent === undefined ? [] : [breakerKey('agent', assignment.agent)]),
+    ].filter((key) => breakerGate(snapshot.breakers.get(key), now).admits === 'probe');
+    const taken: string[] = [];
+    for (const key of keys) {
+      const after = await store.updateBreaker(key, (current) =>
+        current ? breakerAfterProbeReserved(current, name, now, probeReservationMs) : undefined,
+      );
+      if (after?.probeAttemptId !== name) break;
+      taken.push(key);
+    }
+    if (taken.length === keys.length) {
+      reserved.set(assignment.taskId, { name, keys });
+      continue;
+    }
+    refused.add(assignment.taskId);
+    await releaseProbe(store, name, taken, now);
+  }
+  return { reserved, refused };
+}
+
+/** Turns each reservation whose task the claim took into its attempt, and releases the others. */
+async function settleProbeReservations(
+  store: Store,
+  reserved: Map<string, ProbeReservation>,
   claimed: Claim[],
   now: number,
 ): Promise<void> {
-  for (const { attempt } of claimed) {
-    const winner = (attempt.routing as unknown as RoutingRecord | undefined)?.cards[0];
-    if (!winner?.probe) continue;
-    const keys = [
-      breakerKey('runner', attempt.runnerId),
-      ...(attempt.agent === undefined ? [] : [breakerKey('agent', attempt.agent)]),
-    ];
+  for (const [taskId, { name, keys }] of reserved) {
+    const attempt = claimed.find((claim) => claim.task.id === taskId)?.attempt;
+    if (!attempt) {
+      await releaseProbe(store, name, keys, now);
+      continue;
+    }
     for (const key of keys) {
-      if (breakerGate(snapshot.breakers.get(key), now).admits !== 'probe') continue;
       await store.updateBreaker(key, (current) =>
-        current ? breakerAfterProbeClaimed(current, attempt.id, now) : undefined,
+        current ? breakerAfterProbeClaimed(current, attempt.id, now, name) : undefined,
       );
     }
+  }
+}
+
+/** Frees the breakers `keys` of the reservation `name`, so that another probe may go. */
+async function releaseProbe(store: Store, name: string, keys: string[], now: number): Promise<void> {
+  for (const key of keys) {
+    await store.updateBreaker(key, (current) =>
+      current?.probeAttemptId === name ? breakerAfterProbeLost(current, name, now) : undefined,
+    );
   }
 }
 

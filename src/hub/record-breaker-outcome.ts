@@ -79,7 +79,8 @@ export async function recordBreakerOutcome(
 
 /**
  * Settles probes whose attempt ended without an outcome report: lost (the lease expired) counts as a
- * failure, cancelled lets another probe go. Run by the maintenance leader.
+ * failure, cancelled lets another probe go. Clears probe reservations that lapsed unclaimed. Run by the
+ * maintenance leader.
  */
 export async function settleBreakerProbes(dependencies: BreakerDependencies): Promise<number> {
   const { store, fleetView } = dependencies;
@@ -88,6 +89,17 @@ export async function settleBreakerProbes(dependencies: BreakerDependencies): Pr
   for (const record of await store.listBreakers()) {
     const probeAttemptId = record.probeAttemptId;
     if (probeAttemptId === undefined) continue;
+    if (record.probeReservedUntil !== undefined) {
+      // A scheduler's reservation, not an attempt: its claim is under way, or it lapsed (its hub died).
+      if (now < Date.parse(record.probeReservedUntil)) continue;
+      await store.updateBreaker(record.key, (current) =>
+        current?.probeAttemptId === probeAttemptId
+          ? breakerAfterProbeLost(current, probeAttemptId, now)
+          : undefined,
+      );
+      settled += 1;
+      continue;
+    }
     const attempt = await store.getAttempt(probeAttemptId);
     if (attempt && ['leased', 'running', 'verifying'].includes(attempt.state)) continue;
     await store.updateBreaker(record.key, (current) => {
