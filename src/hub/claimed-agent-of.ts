@@ -39,7 +39,7 @@ export async function claimedAgentOf(
   };
   const names = definition.capabilities.skills;
   if (names.length === 0) return agent;
-  // Per skill rather than `skillsForAgent`, which fails as a whole when one skill does.
+  // why per skill: one skill that fails to load must not cost the agent the others.
   const loaded = await Promise.allSettled(names.map((skill) => registry.loadSkill(skill)));
   const skills: AgentSkill[] = [];
   const unloaded: UnloadedSkill[] = [];

@@ -270,8 +270,8 @@ describe('agent definitions from a Git repository', () => {
     await registry.get('coder');
     expect(counted.reads.filter((file) => file.startsWith('skills/'))).toEqual([]);
 
-    const coder = (await registry.get('coder'))!.definition;
-    const [skill] = await registry.skillsForAgent(coder);
+    const [skillName] = (await registry.get('coder'))!.definition.capabilities.skills;
+    const skill = await registry.loadSkill(skillName!);
     expect(skill).toEqual({
       name: 'hub-post',
       instructionsFile: 'skills/hub-post/SKILL.md',

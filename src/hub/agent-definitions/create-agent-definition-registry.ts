@@ -87,8 +87,6 @@ export interface AgentDefinitionRegistry {
    * SkillNotFoundError for an unknown skill, InvalidInputError naming the file for a bad one.
    */
   loadSkill(name: string): Promise<AgentSkill>;
-  /** Loads every skill `definition` names, in its order, for the agent's context. Throws as `loadSkill`. */
-  skillsForAgent(definition: AgentDefinition): Promise<AgentSkill[]>;
 }
 
 // why: a refresh of a local or nearby repository takes milliseconds; five seconds covers a slow fetch
@@ -354,9 +352,6 @@ export function createAgentDefinitionRegistry(
         void loading.catch(() => cache.delete(name));
       }
       return loading;
-    },
-    async skillsForAgent(definition) {
-      return Promise.all(definition.capabilities.skills.map((name) => registry.loadSkill(name)));
     },
   };
   return registry;
