@@ -165,16 +165,21 @@ async function claimRouted(
   const admitted = assignments.filter((assignment) => !probes.refused.has(assignment.taskId));
   const left = deferred + probes.refused.size;
   if (admitted.length === 0) return { claims: [], deferred: left };
-  const claimed = await store.claimTasks({
-    runnerId: runner.id,
-    capabilities,
-    limit: room,
-    leaseMs: config.leaseMs,
-    // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
-    maxActive: runner.slots,
-    assignments: admitted,
-  });
-  await settleProbeReservations(store, probes.reserved, claimed, now);
+  let claimed: Claim[] = [];
+  try {
+    claimed = await store.claimTasks({
+      runnerId: runner.id,
+      capabilities,
+      limit: room,
+      leaseMs: config.leaseMs,
+      // The store re-checks the room inside the claim: other requests of this runner may claim meanwhile.
+      maxActive: runner.slots,
+      assignments: admitted,
+    });
+  } finally {
+    // why in finally: a claim that failed took nothing, and its reservations must not hold probes back.
+    await settleProbeReservations(store, probes.reserved, claimed, now);
+  }
   laneFairness.noteClaimed(claimed.map((claim) => claim.task.lane));
   if (claimed.length > 0) fleetView.noteClaimed(runner.id, claimed.length);
   const claims = claimed.map((claim) => withModel(claim, models));
