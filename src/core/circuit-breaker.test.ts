@@ -35,6 +35,13 @@ function claimProbe(record: BreakerRecord, attemptId: string, now: number): Brea
   return claimed;
 }
 
+/** Sends a probe the moment the backoff is over and fails it; returns the reopened record. */
+function failProbe(record: BreakerRecord, attemptId: string): BreakerRecord {
+  const later = Date.parse(record.openUntil!);
+  const probing = claimProbe(record, attemptId, later);
+  return breakerAfterOutcome(probing, key, { attemptId, succeeded: false }, policy, later);
+}
+
 /** A breaker just opened at `start` by three failures. */
 function opened(): BreakerRecord {
   return run(undefined, [false, false, false]);
@@ -158,15 +165,7 @@ describe('breakerAfterOutcome of the probe', () => {
   it('closes on success and resets the backoff', () => {
     let record = opened();
     for (let round = 0; round < 2; round += 1) {
-      const later = Date.parse(record.openUntil!);
-      record = claimProbe(record, `att_probe_${round}`, later);
-      record = breakerAfterOutcome(
-        record,
-        key,
-        { attemptId: `att_probe_${round}`, succeeded: false },
-        policy,
-        later,
-      );
+      record = failProbe(record, `att_probe_${round}`);
     }
     expect(record.backoffMs).toBe(120_000);
 
@@ -194,14 +193,7 @@ describe('breakerAfterOutcome of the probe', () => {
     const backoffs: number[] = [];
     for (let round = 0; round < 5; round += 1) {
       const later = Date.parse(record.openUntil!);
-      record = claimProbe(record, `att_probe_${round}`, later);
-      record = breakerAfterOutcome(
-        record,
-        key,
-        { attemptId: `att_probe_${round}`, succeeded: false },
-        policy,
-        later,
-      );
+      record = failProbe(record, `att_probe_${round}`);
       expect(record.state).toBe('open');
       expect(record.probeAttemptId).toBeUndefined();
       expect(record.openUntil).toBe(new Date(later + record.backoffMs).toISOString());
